@@ -1,0 +1,53 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { EventStore1732600000000 } from '@app/event-store';
+import { APP_CONFIG, Clock, DatabaseModule, SystemClock, type AppConfig } from '@app/platform';
+import { ContractEventsController } from './contracts/contract-events.controller';
+import { GetContractEventsHandler } from './contracts/get-contract-events/get-contract-events.query-handler';
+import { HealthController } from './health/health.controller';
+import { HealthIndicators } from './health/health-indicators';
+import { IngestionModule } from './ingestion/ingestion.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  databaseUrl: string;
+  clock?: Clock;
+}
+
+@Global()
+@Module({})
+class CoreModule {
+  static forRoot(opts: AppModuleOptions): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: opts.config },
+        { provide: Clock, useValue: opts.clock ?? new SystemClock() },
+        HealthIndicators,
+      ],
+      exports: [APP_CONFIG, Clock, HealthIndicators],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(opts: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(opts),
+        DatabaseModule.forRoot({
+          url: opts.databaseUrl,
+          poolSize: opts.config.dbPoolSize,
+          entities: [],
+          migrations: [EventStore1732600000000],
+        }),
+        CqrsModule.forRoot(),
+        IngestionModule,
+      ],
+      controllers: [HealthController, ContractEventsController],
+      providers: [GetContractEventsHandler],
+    };
+  }
+}

@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { Logger, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AllExceptionsFilter, correlationMiddleware } from '@app/platform';
+import { AppModule, type AppModuleOptions } from './app.module';
+
+/** Builds the Nest application (used by main.ts and by the e2e tests). */
+export async function createApp(opts: AppModuleOptions): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(opts), {
+    bodyParser: false,
+    logger: levels(opts.config.logLevel),
+  });
+  app.disable('x-powered-by');
+  app.use(correlationMiddleware);
+  // strict: false so that a JSON scalar reaches our validation and gets a per-event code.
+  app.useBodyParser('json', { limit: opts.config.bodyLimit, strict: false, type: ['application/json', 'application/*+json'] });
+  app.useGlobalFilters(new AllExceptionsFilter());
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Procurement contract compliance monitor')
+      .setDescription('Event ingestion and compliance queries; see SPEC.md for the rules.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
+  return app;
+}
+
+function levels(level: string): Array<'error' | 'warn' | 'log' | 'debug' | 'verbose'> {
+  const all = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+  return all.slice(0, all.indexOf(level as (typeof all)[number]) + 1) as Array<(typeof all)[number]>;
+}
+
+export const bootLogger = new Logger('Bootstrap');

@@ -1,0 +1,29 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PgEventStore } from '@app/event-store';
+import type { Response } from 'express';
+import { HealthIndicators } from './health-indicators';
+
+@ApiTags('operations')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly store: PgEventStore,
+    private readonly indicators: HealthIndicators,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Liveness and readiness: database reachable, role states' })
+  async health(@Res({ passthrough: true }) res: Response) {
+    let database: 'up' | 'down' = 'up';
+    try {
+      await this.store.pool.query('SELECT 1');
+    } catch {
+      database = 'down';
+    }
+    const components = this.indicators.report();
+    const ok = database === 'up';
+    res.status(ok ? 200 : 503);
+    return { status: ok ? 'ok' : 'unavailable', database, ...components };
+  }
+}

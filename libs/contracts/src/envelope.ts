@@ -1,0 +1,172 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { plainToInstance } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+import { ErrorCodes, type ErrorCode, type FieldError } from './error-codes';
+import {
+  CONTRACT_ID_PATTERN,
+  EVENT_TYPES,
+  MAX_EVENT_BYTES,
+  MAX_FUTURE_SKEW_MS,
+  MIN_OCCURRED_AT,
+  isEventType,
+  type EventType,
+} from './event-types';
+import { PAYLOAD_CLASSES } from './event-payloads';
+import { IsOffsetDateTime, parseOffsetDateTime } from './validators';
+
+/** The public event envelope of SPEC §2, identical on Kafka and HTTP. */
+export class EventEnvelopeDto {
+  @ApiProperty({ format: 'uuid', description: 'idempotency key, stored once forever' })
+  @IsUUID()
+  eventId!: string;
+
+  @ApiProperty({ enum: EVENT_TYPES })
+  @IsString()
+  type!: EventType;
+
+  @ApiProperty({ example: 'CQ-FL-2021-000123', pattern: CONTRACT_ID_PATTERN.source })
+  @Matches(CONTRACT_ID_PATTERN, { message: 'contractId must be 1-64 characters of [A-Za-z0-9._:/-]' })
+  contractId!: string;
+
+  @ApiProperty({ example: '2021-09-30T15:20:00+08:00', description: 'business time, with offset' })
+  @IsOffsetDateTime()
+  occurredAt!: string;
+
+  @ApiProperty({ example: 1, enum: [1] })
+  @IsInt()
+  schemaVersion!: number;
+
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  correlationId?: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'per type, SPEC §2' })
+  @IsOptional()
+  @IsObject()
+  data?: Record<string, unknown>;
+}
+
+/** A well-formed event, ready for the decider. */
+export interface ValidatedEvent {
+  eventId: string;
+  type: EventType;
+  contractId: string;
+  occurredAt: string;
+  /** epoch milliseconds of `occurredAt` */
+  occurredAtMs: number;
+  schemaVersion: number;
+  correlationId?: string;
+  data: Record<string, unknown>;
+}
+
+export type ParseResult =
+  | { ok: true; event: ValidatedEvent }
+  | { ok: false; eventId?: string; code: ErrorCode; message: string; errors: FieldError[] };
+
+const VALIDATOR_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  forbidUnknownValues: false, // payload classes without fields (ContractFiled) are valid
+  validationError: { target: false, value: false },
+} as const;
+
+function flatten(errors: ValidationError[], prefix: string, out: FieldError[]): FieldError[] {
+  for (const e of errors) {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) out.push({ path, message });
+    if (e.children?.length) flatten(e.children, path, out);
+  }
+  return out;
+}
+
+function fail(code: ErrorCode, message: string, errors: FieldError[], raw?: unknown): ParseResult {
+  const id = (raw as { eventId?: unknown } | undefined)?.eventId;
+  return { ok: false, eventId: typeof id === 'string' ? id.slice(0, 100) : undefined, code, message, errors };
+}
+
+/**
+ * Validates one raw envelope (already JSON-parsed) with the shared classes. `now` is
+ * passed in so that the future check is testable. Returns field paths on failure.
+ */
+export function parseEnvelope(raw: unknown, now: number): ParseResult {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return fail(ErrorCodes.INVALID_PAYLOAD, 'an event must be a JSON object', [
+      { path: '', message: 'must be an object' },
+    ]);
+  }
+  const size = Buffer.byteLength(JSON.stringify(raw), 'utf8');
+  if (size > MAX_EVENT_BYTES) {
+    return fail(ErrorCodes.EVENT_TOO_LARGE, `event is ${size} bytes; the limit is ${MAX_EVENT_BYTES}`, [
+      { path: '', message: `must be at most ${MAX_EVENT_BYTES} bytes` },
+    ], raw);
+  }
+  const obj = raw as Record<string, unknown>;
+  const envelope = plainToInstance(EventEnvelopeDto, obj);
+  const errors = flatten(validateSync(envelope, VALIDATOR_OPTIONS), '', []);
+
+  const type = obj.type;
+  if (typeof type === 'string' && !isEventType(type)) {
+    return fail(ErrorCodes.UNKNOWN_TYPE, `unknown event type "${type.slice(0, 80)}"`, [
+      { path: 'type', message: `must be one of ${EVENT_TYPES.join(', ')}` },
+    ], raw);
+  }
+  if (typeof type !== 'string' && !errors.some((e) => e.path === 'type')) {
+    errors.push({ path: 'type', message: `type must be one of ${EVENT_TYPES.join(', ')}` });
+  }
+
+  const dataRaw = obj.data ?? {};
+  if (isEventType(type) && dataRaw !== null && typeof dataRaw === 'object' && !Array.isArray(dataRaw)) {
+    const payload = plainToInstance(PAYLOAD_CLASSES[type], dataRaw);
+    flatten(validateSync(payload, VALIDATOR_OPTIONS), 'data', errors);
+  } else if (obj.data !== undefined && (dataRaw === null || typeof dataRaw !== 'object' || Array.isArray(dataRaw))) {
+    if (!errors.some((e) => e.path === 'data')) errors.push({ path: 'data', message: 'data must be an object' });
+  }
+
+  if (typeof obj.schemaVersion === 'number' && Number.isInteger(obj.schemaVersion) && obj.schemaVersion !== 1) {
+    if (errors.length === 0) {
+      return fail(ErrorCodes.UNSUPPORTED_SCHEMA_VERSION, `schemaVersion ${obj.schemaVersion} is not supported`, [
+        { path: 'schemaVersion', message: 'schemaVersion must be 1' },
+      ], raw);
+    }
+    errors.push({ path: 'schemaVersion', message: 'schemaVersion must be 1' });
+  }
+
+  const occurredAtMs = parseOffsetDateTime(obj.occurredAt);
+  if (occurredAtMs !== null && occurredAtMs < MIN_OCCURRED_AT) {
+    errors.push({ path: 'occurredAt', message: 'occurredAt must be on or after 2000-01-01' });
+  }
+  if (errors.length > 0) {
+    return fail(ErrorCodes.INVALID_PAYLOAD, 'the event is not valid', errors, raw);
+  }
+  if (occurredAtMs! > now + MAX_FUTURE_SKEW_MS) {
+    return fail(ErrorCodes.OCCURRED_IN_FUTURE, 'occurredAt is in the future', [
+      { path: 'occurredAt', message: 'occurredAt must not be later than now + 5 minutes' },
+    ], raw);
+  }
+  return {
+    ok: true,
+    event: {
+      eventId: (obj.eventId as string).toLowerCase(),
+      type: type as EventType,
+      contractId: obj.contractId as string,
+      occurredAt: obj.occurredAt as string,
+      occurredAtMs: occurredAtMs!,
+      schemaVersion: obj.schemaVersion as number,
+      correlationId: obj.correlationId as string | undefined,
+      data: dataRaw as Record<string, unknown>,
+    },
+  };
+}

@@ -1,0 +1,231 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
+import {
+  INVOICE_STAGES,
+  PAYMENT_KINDS,
+  RULE_IDS,
+  SUPPLIER_SIZES,
+  type EventType,
+  type InvoiceStage,
+  type PaymentKind,
+  type RuleId,
+  type SupplierSize,
+} from './event-types';
+import { RATIO_PATTERN } from './money';
+import { IsCreditCode, IsMoney } from './validators';
+
+const CODE = /^[A-Za-z0-9._:/-]{1,64}$/;
+
+export class PurchasingUnitDto {
+  @ApiProperty({ example: '11500102MB1234567X', description: 'purchasing unit code (采购单位编码)' })
+  @IsString()
+  @Matches(CODE, { message: 'code must be 1-64 characters of [A-Za-z0-9._:/-]' })
+  code!: string;
+
+  @ApiProperty({ example: '重庆市涪陵区教育委员会' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name!: string;
+
+  @ApiPropertyOptional({ example: '500102', description: 'administrative division code' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[0-9A-Za-z-]{1,32}$/, { message: 'region must be 1-32 characters of [0-9A-Za-z-]' })
+  region?: string;
+}
+
+export class SupplierDto {
+  @ApiProperty({ example: '91500102MA5U7QXX2K', description: 'unified social credit code' })
+  @IsCreditCode()
+  creditCode!: string;
+
+  @ApiProperty({ example: '重庆某某科技有限公司' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name!: string;
+
+  @ApiProperty({ enum: SUPPLIER_SIZES })
+  @IsIn(SUPPLIER_SIZES)
+  size!: SupplierSize;
+}
+
+export class ProjectDto {
+  @ApiProperty({ example: 'FLCG-2021-0456' })
+  @IsString()
+  @Matches(CODE, { message: 'code must be 1-64 characters of [A-Za-z0-9._:/-]' })
+  code!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(300)
+  name?: string;
+
+  @ApiPropertyOptional({ example: '公开招标' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(50)
+  method?: string;
+}
+
+export class AwardNoticeIssuedData {
+  @ApiProperty({ type: PurchasingUnitDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PurchasingUnitDto)
+  purchasingUnit!: PurchasingUnitDto;
+
+  @ApiProperty({ type: SupplierDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SupplierDto)
+  supplier!: SupplierDto;
+
+  @ApiProperty({ type: ProjectDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ProjectDto)
+  project!: ProjectDto;
+
+  @ApiProperty({ example: '1250000.00' })
+  @IsMoney()
+  awardAmount!: string;
+}
+
+export class ContractSignedData {
+  @ApiProperty({ example: '1250000.00' })
+  @IsMoney()
+  amount!: string;
+
+  @ApiPropertyOptional({ example: '0.30', description: 'agreed prepayment ratio, 0-1' })
+  @IsOptional()
+  @IsString()
+  @Matches(RATIO_PATTERN, { message: 'prepaymentRatio must be a decimal string from 0 to 1' })
+  prepaymentRatio?: string;
+}
+
+export class ContractAnnouncedData {
+  @ApiPropertyOptional({ example: 'https://www.ccgp-chongqing.gov.cn/...' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  url?: string;
+}
+
+export class EmptyData {}
+
+export class AcceptanceCompletedData {
+  @ApiProperty()
+  @IsBoolean()
+  passed!: boolean;
+}
+
+export class InvoiceReceivedData {
+  @ApiProperty({ example: 'INV-001' })
+  @IsString()
+  @Matches(CODE, { message: 'invoiceNo must be 1-64 characters of [A-Za-z0-9._:/-]' })
+  invoiceNo!: string;
+
+  @ApiProperty({ example: '500000.00' })
+  @IsMoney()
+  amount!: string;
+
+  @ApiProperty({ enum: INVOICE_STAGES })
+  @IsIn(INVOICE_STAGES)
+  stage!: InvoiceStage;
+}
+
+export class PaymentMadeData {
+  @ApiProperty({ example: 'PAY-001' })
+  @IsString()
+  @Matches(CODE, { message: 'paymentId must be 1-64 characters of [A-Za-z0-9._:/-]' })
+  paymentId!: string;
+
+  @ApiProperty({ example: '500000.00' })
+  @IsMoney()
+  amount!: string;
+
+  @ApiProperty({ enum: PAYMENT_KINDS })
+  @IsIn(PAYMENT_KINDS)
+  kind!: PaymentKind;
+
+  @ApiPropertyOptional({ example: 'INV-001' })
+  @IsOptional()
+  @IsString()
+  @Matches(CODE, { message: 'invoiceNo must be 1-64 characters of [A-Za-z0-9._:/-]' })
+  invoiceNo?: string;
+}
+
+export class ContractTerminatedData {
+  @ApiProperty()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  reason!: string;
+}
+
+export class EventRetractedData {
+  @ApiProperty()
+  @IsUUID()
+  retractedEventId!: string;
+
+  @ApiProperty()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  reason!: string;
+}
+
+export class ObligationExemptedData {
+  @ApiProperty({ enum: RULE_IDS })
+  @IsIn(RULE_IDS)
+  rule!: RuleId;
+
+  @ApiPropertyOptional({
+    example: 'payment:INV-001',
+    description: 'obligation key; defaults to the rule id (payment obligations need it)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(80)
+  key?: string;
+
+  @ApiProperty({ description: '正当理由' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  reason!: string;
+}
+
+/** The payload class of each event type, used by every door (HTTP, Kafka). */
+export const PAYLOAD_CLASSES: Record<EventType, new () => object> = {
+  AwardNoticeIssued: AwardNoticeIssuedData,
+  ContractSigned: ContractSignedData,
+  ContractAnnounced: ContractAnnouncedData,
+  ContractFiled: EmptyData,
+  PerformanceCompleted: EmptyData,
+  AcceptanceCompleted: AcceptanceCompletedData,
+  InvoiceReceived: InvoiceReceivedData,
+  PaymentMade: PaymentMadeData,
+  ContractTerminated: ContractTerminatedData,
+  EventRetracted: EventRetractedData,
+  ObligationExempted: ObligationExemptedData,
+};

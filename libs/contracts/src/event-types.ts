@@ -1,0 +1,50 @@
+/** Every event type of SPEC §2. */
+export const EVENT_TYPES = [
+  'AwardNoticeIssued',
+  'ContractSigned',
+  'ContractAnnounced',
+  'ContractFiled',
+  'PerformanceCompleted',
+  'AcceptanceCompleted',
+  'InvoiceReceived',
+  'PaymentMade',
+  'ContractTerminated',
+  'EventRetracted',
+  'ObligationExempted',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export function isEventType(t: unknown): t is EventType {
+  return typeof t === 'string' && (EVENT_TYPES as readonly string[]).includes(t);
+}
+
+/** Recorded only by an inspector through the exemptions API, never by a platform. */
+export const INSPECTOR_ONLY_TYPES: readonly EventType[] = ['ObligationExempted'];
+
+export const SUPPLIER_SIZES = ['large', 'medium', 'small', 'micro'] as const;
+export type SupplierSize = (typeof SUPPLIER_SIZES)[number];
+
+export const INVOICE_STAGES = ['prepayment', 'progress', 'final'] as const;
+export type InvoiceStage = (typeof INVOICE_STAGES)[number];
+
+export const PAYMENT_KINDS = INVOICE_STAGES;
+export type PaymentKind = InvoiceStage;
+
+/** Rule ids of SPEC §3. */
+export const RULE_IDS = [
+  'signing',
+  'announcement',
+  'filing',
+  'acceptance',
+  'payment',
+  'prepayment',
+] as const;
+export type RuleId = (typeof RULE_IDS)[number];
+
+export const CONTRACT_ID_PATTERN = /^[A-Za-z0-9._:/-]{1,64}$/;
+export const MAX_EVENTS_PER_REQUEST = 1000;
+export const MAX_EVENT_BYTES = 64 * 1024;
+/** Earliest acceptable business time. */
+export const MIN_OCCURRED_AT = Date.parse('2000-01-01T00:00:00+08:00');
+/** How far in the future `occurredAt` may be (clock skew between platforms and us). */
+export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;

@@ -1,0 +1,148 @@
+/**
+ * The ingestion decider: may this fact join this contract's history? Pure.
+ * `decide(command, state)` → accepted or a rejection with a stable code;
+ * `evolve(state, event)` → the next state. Conflicts are about identity (a second signing,
+ * a reused invoice number), never about doubtful content: a monitor must not refuse
+ * evidence, so doubtful facts are accepted and flagged later by the rules.
+ */
+export type DecisionOrigin = 'ingestion' | 'inspector';
+
+export interface DecideInput {
+  eventId: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface StreamEventSummary {
+  eventId: string;
+  type: string;
+  /** identity of the fact within the contract: singleton kind, invoice no, payment id */
+  identity: string | null;
+  retracted: boolean;
+  /** for EventRetracted: the event it retracts */
+  retracts?: string;
+}
+
+export interface DecisionState {
+  version: number;
+  events: Map<string, StreamEventSummary>;
+  /** identity → eventId of the live (not retracted) fact holding it */
+  identities: Map<string, string>;
+}
+
+export type Decision =
+  | { ok: true }
+  | { ok: false; code: string; status: 400 | 404 | 409; message: string };
+
+export const SINGLETON_CODES: Record<string, string> = {
+  AwardNoticeIssued: 'CONTRACT.ALREADY_AWARDED',
+  ContractSigned: 'CONTRACT.ALREADY_SIGNED',
+  ContractAnnounced: 'CONTRACT.ALREADY_ANNOUNCED',
+  ContractFiled: 'CONTRACT.ALREADY_FILED',
+  PerformanceCompleted: 'CONTRACT.PERFORMANCE_ALREADY_COMPLETED',
+  AcceptanceCompleted: 'CONTRACT.ALREADY_ACCEPTED',
+  ContractTerminated: 'CONTRACT.ALREADY_TERMINATED',
+};
+
+export function emptyDecisionState(): DecisionState {
+  return { version: 0, events: new Map(), identities: new Map() };
+}
+
+/** The identity a fact claims within its contract, or null when it may repeat. */
+export function identityOf(type: string, data: Record<string, unknown>): string | null {
+  switch (type) {
+    case 'AcceptanceCompleted':
+      // only a passed acceptance is a singleton; failed ones may repeat
+      return data.passed === true ? 'AcceptanceCompleted' : null;
+    case 'InvoiceReceived':
+      return `invoice:${String(data.invoiceNo)}`;
+    case 'PaymentMade':
+      return `payment:${String(data.paymentId)}`;
+    case 'ObligationExempted':
+      return `exemption:${String(data.key ?? data.rule)}`;
+    default:
+      return type in SINGLETON_CODES ? type : null;
+  }
+}
+
+function conflictCode(identity: string): string {
+  if (identity.startsWith('invoice:')) return 'CONTRACT.INVOICE_ALREADY_RECEIVED';
+  if (identity.startsWith('payment:')) return 'CONTRACT.PAYMENT_ALREADY_RECORDED';
+  if (identity.startsWith('exemption:')) return 'CONTRACT.ALREADY_EXEMPTED';
+  return SINGLETON_CODES[identity];
+}
+
+export function decide(cmd: DecideInput, state: DecisionState, origin: DecisionOrigin): Decision {
+  if (cmd.type === 'ObligationExempted' && origin !== 'inspector') {
+    return {
+      ok: false,
+      status: 400,
+      code: 'EVENT.NOT_ALLOWED_ON_INGESTION',
+      message: 'ObligationExempted is recorded by an inspector through the exemptions API, not by a platform',
+    };
+  }
+  if (cmd.type === 'EventRetracted') {
+    const targetId = String(cmd.data.retractedEventId).toLowerCase();
+    const target = state.events.get(targetId);
+    if (!target) {
+      return {
+        ok: false,
+        status: 409,
+        code: 'CONTRACT.RETRACTED_EVENT_NOT_FOUND',
+        message: `event ${targetId} is not part of this contract's history`,
+      };
+    }
+    if (target.type === 'EventRetracted') {
+      return { ok: false, status: 409, code: 'CONTRACT.RETRACTION_NOT_RETRACTABLE', message: 'a retraction cannot be retracted' };
+    }
+    if (target.type === 'ObligationExempted' && origin !== 'inspector') {
+      return {
+        ok: false,
+        status: 400,
+        code: 'EVENT.NOT_ALLOWED_ON_INGESTION',
+        message: 'an exemption can only be withdrawn by an inspector',
+      };
+    }
+    if (target.retracted) {
+      return { ok: false, status: 409, code: 'CONTRACT.EVENT_ALREADY_RETRACTED', message: `event ${targetId} is already retracted` };
+    }
+    return { ok: true };
+  }
+  const identity = identityOf(cmd.type, cmd.data);
+  if (identity !== null) {
+    const holder = state.identities.get(identity);
+    if (holder !== undefined && holder !== cmd.eventId) {
+      return {
+        ok: false,
+        status: 409,
+        code: conflictCode(identity),
+        message: `this contract already has ${identity.replace(':', ' ')} (event ${holder}); retract it first to replace it`,
+      };
+    }
+  }
+  return { ok: true };
+}
+
+export function evolve(state: DecisionState, e: DecideInput): DecisionState {
+  const events = new Map(state.events);
+  const identities = new Map(state.identities);
+  if (e.type === 'EventRetracted') {
+    const targetId = String(e.data.retractedEventId).toLowerCase();
+    const target = events.get(targetId);
+    if (target) {
+      events.set(targetId, { ...target, retracted: true });
+      if (target.identity !== null && identities.get(target.identity) === targetId) identities.delete(target.identity);
+    }
+    events.set(e.eventId, { eventId: e.eventId, type: e.type, identity: null, retracted: false, retracts: targetId });
+  } else {
+    const identity = identityOf(e.type, e.data);
+    events.set(e.eventId, { eventId: e.eventId, type: e.type, identity, retracted: false });
+    if (identity !== null) identities.set(identity, e.eventId);
+  }
+  return { version: state.version + 1, events, identities };
+}
+
+/** Rebuilds the state from a stream's events in stream order. */
+export function foldDecisionState(events: DecideInput[]): DecisionState {
+  return events.reduce(evolve, emptyDecisionState());
+}

@@ -1,0 +1,129 @@
+import { businessDateOf, type BusinessDate } from './business-date';
+import { yuanToFen } from './money';
+
+export type SupplierSize = 'large' | 'medium' | 'small' | 'micro';
+export type InvoiceStage = 'prepayment' | 'progress' | 'final';
+export type RuleId = 'signing' | 'announcement' | 'filing' | 'acceptance' | 'payment' | 'prepayment';
+
+interface FactBase {
+  eventId: string;
+  /** business time, epoch ms */
+  occurredAtMs: number;
+  /** business date of `occurredAt` in Asia/Shanghai */
+  date: BusinessDate;
+  /** position in the store (tie-break among facts with the same `occurredAt`) */
+  seq: number;
+}
+
+export interface PurchasingUnit {
+  code: string;
+  name: string;
+  region?: string;
+}
+export interface Supplier {
+  creditCode: string;
+  name: string;
+  size: SupplierSize;
+}
+export interface Project {
+  code: string;
+  name?: string;
+  method?: string;
+}
+
+/** The facts of a contract's history: a tagged union, past tense. */
+export type ContractFact = FactBase &
+  (
+    | {
+        type: 'AwardNoticeIssued';
+        purchasingUnit: PurchasingUnit;
+        supplier: Supplier;
+        project: Project;
+        awardAmountFen: bigint;
+      }
+    | { type: 'ContractSigned'; amountFen: bigint; prepaymentRatio?: string }
+    | { type: 'ContractAnnounced'; url?: string }
+    | { type: 'ContractFiled' }
+    | { type: 'PerformanceCompleted' }
+    | { type: 'AcceptanceCompleted'; passed: boolean }
+    | { type: 'InvoiceReceived'; invoiceNo: string; amountFen: bigint; stage: InvoiceStage }
+    | { type: 'PaymentMade'; paymentId: string; amountFen: bigint; kind: InvoiceStage; invoiceNo?: string }
+    | { type: 'ContractTerminated'; reason: string }
+    | { type: 'EventRetracted'; retractedEventId: string; reason: string }
+    | { type: 'ObligationExempted'; rule: RuleId; key: string; reason: string }
+  );
+
+export type FactType = ContractFact['type'];
+
+/** A stored event as the store returns it (data is the validated JSON payload). */
+export interface StoredEventLike {
+  eventId: string;
+  type: string;
+  occurredAt: string | Date;
+  data: Record<string, unknown>;
+  seq: number;
+}
+
+/** SME = medium, small or micro enterprise (中小企业). */
+export function isSme(size: SupplierSize): boolean {
+  return size !== 'large';
+}
+
+/** Turns a stored, validated event into a typed fact. Unknown types are a programming error. */
+export function toFact(e: StoredEventLike): ContractFact {
+  const occurredAtMs = e.occurredAt instanceof Date ? e.occurredAt.getTime() : Date.parse(e.occurredAt);
+  const base: FactBase = { eventId: e.eventId, occurredAtMs, date: businessDateOf(occurredAtMs), seq: e.seq };
+  const d = e.data ?? {};
+  const s = (k: string) => d[k] as string;
+  const opt = (k: string) => (d[k] === undefined || d[k] === null ? undefined : (d[k] as string));
+  switch (e.type) {
+    case 'AwardNoticeIssued':
+      return {
+        ...base,
+        type: e.type,
+        purchasingUnit: d.purchasingUnit as PurchasingUnit,
+        supplier: d.supplier as Supplier,
+        project: d.project as Project,
+        awardAmountFen: yuanToFen(s('awardAmount')),
+      };
+    case 'ContractSigned':
+      return { ...base, type: e.type, amountFen: yuanToFen(s('amount')), prepaymentRatio: opt('prepaymentRatio') };
+    case 'ContractAnnounced':
+      return { ...base, type: e.type, url: opt('url') };
+    case 'ContractFiled':
+    case 'PerformanceCompleted':
+      return { ...base, type: e.type };
+    case 'AcceptanceCompleted':
+      return { ...base, type: e.type, passed: d.passed === true };
+    case 'InvoiceReceived':
+      return {
+        ...base,
+        type: e.type,
+        invoiceNo: s('invoiceNo'),
+        amountFen: yuanToFen(s('amount')),
+        stage: s('stage') as InvoiceStage,
+      };
+    case 'PaymentMade':
+      return {
+        ...base,
+        type: e.type,
+        paymentId: s('paymentId'),
+        amountFen: yuanToFen(s('amount')),
+        kind: s('kind') as InvoiceStage,
+        invoiceNo: opt('invoiceNo'),
+      };
+    case 'ContractTerminated':
+      return { ...base, type: e.type, reason: s('reason') };
+    case 'EventRetracted':
+      return { ...base, type: e.type, retractedEventId: s('retractedEventId').toLowerCase(), reason: s('reason') };
+    case 'ObligationExempted':
+      return { ...base, type: e.type, rule: s('rule') as RuleId, key: opt('key') ?? s('rule'), reason: s('reason') };
+    default:
+      throw new Error(`unknown stored event type ${e.type}`);
+  }
+}
+
+/** Orders facts by business time, then store position: never by arrival. */
+export function byBusinessTime(a: ContractFact, b: ContractFact): number {
+  return a.occurredAtMs - b.occurredAtMs || a.seq - b.seq;
+}

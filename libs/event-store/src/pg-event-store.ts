@@ -1,0 +1,254 @@
+import type { Pool, PoolClient } from 'pg';
+import type {
+  Checkpoint,
+  NewEvent,
+  RejectedEventRow,
+  StoredEvent,
+  StreamAppend,
+} from './types';
+
+/** Raw payloads kept for audit are capped: the audit trail must not become a DoS vector. */
+export const MAX_REJECTED_PAYLOAD_CHARS = 64 * 1024;
+
+export type Sql = Pick<PoolClient, 'query'>;
+
+/** Thrown when two writers raced on the same eventId; the caller retries the round. */
+export class DuplicateEventIdRace extends Error {}
+
+/** Row shape of the minimal per-stream history the decider needs. */
+export interface StreamHistoryRow {
+  streamId: string;
+  streamVersion: number;
+  eventId: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * PostgreSQL event store. Every method takes the SQL client so that the caller controls
+ * the transaction; every write is one statement whatever the batch size.
+ */
+export class PgEventStore {
+  /** Number of statements sent, for tests that bound round trips. */
+  statements = 0;
+
+  constructor(readonly pool: Pool) {}
+
+  private q<T>(c: Sql, text: string, values?: unknown[]): Promise<{ rows: T[]; rowCount: number | null }> {
+    this.statements++;
+    return c.query(text, values) as unknown as Promise<{ rows: T[]; rowCount: number | null }>;
+  }
+
+  /** Runs `fn` in one transaction (READ COMMITTED). */
+  async transaction<T>(fn: (c: Sql) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await this.q(client, 'BEGIN');
+      const result = await fn(client);
+      await this.q(client, 'COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Which of these event ids are already stored (permanent idempotency). */
+  async existingEventIds(c: Sql, eventIds: string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const { rows } = await this.q<{ event_id: string }>(
+      c,
+      'SELECT event_id::text FROM events WHERE event_id = ANY($1::uuid[])',
+      [eventIds],
+    );
+    return new Set(rows.map((r) => r.event_id));
+  }
+
+  /** The history of several streams in one query, in stream order. */
+  async loadStreams(c: Sql, streamIds: string[]): Promise<StreamHistoryRow[]> {
+    if (streamIds.length === 0) return [];
+    const { rows } = await this.q<{ stream_id: string; stream_version: number; event_id: string; type: string; data: Record<string, unknown> }>(
+      c,
+      `SELECT stream_id, stream_version, event_id::text, type, data
+         FROM events WHERE stream_id = ANY($1::text[])
+        ORDER BY stream_id, stream_version`,
+      [streamIds],
+    );
+    return rows.map((r) => ({ streamId: r.stream_id, streamVersion: r.stream_version, eventId: r.event_id, type: r.type, data: r.data }));
+  }
+
+  /**
+   * Appends several streams' events with optimistic concurrency, in two statements:
+   * bump `streams.version` where it still equals the expected version, then insert the
+   * events of the streams that won in one multi-row INSERT … SELECT unnest(…).
+   * Returns the stream ids whose expected version did not match (nothing written for them).
+   * A concurrent writer of the same eventId surfaces as DuplicateEventIdRace.
+   */
+  async append(c: Sql, appends: StreamAppend[]): Promise<{ conflicted: Set<string> }> {
+    const nonEmpty = appends.filter((a) => a.events.length > 0);
+    if (nonEmpty.length === 0) return { conflicted: new Set() };
+    const ids = nonEmpty.map((a) => a.streamId);
+    const expected = nonEmpty.map((a) => a.expectedVersion);
+    const next = nonEmpty.map((a) => a.expectedVersion + a.events.length);
+    const { rows } = await this.q<{ stream_id: string }>(
+      c,
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS t(stream_id, expected, next)
+       )
+       INSERT INTO streams AS s (stream_id, version)
+       SELECT stream_id, next FROM input
+       ON CONFLICT (stream_id) DO UPDATE
+          SET version = excluded.version, updated_at = now()
+        WHERE s.version = (SELECT i.expected FROM input i WHERE i.stream_id = excluded.stream_id)
+       RETURNING stream_id`,
+      [ids, expected, next],
+    );
+    const won = new Set(rows.map((r) => r.stream_id));
+    const conflicted = new Set(ids.filter((id) => !won.has(id)));
+    // A brand-new stream inserted by us also shows up in `won`; one that existed with a
+    // non-zero version while we expected 0 does not (the WHERE compares to 0).
+    const cols = {
+      stream: [] as string[],
+      version: [] as number[],
+      id: [] as string[],
+      type: [] as string[],
+      schema: [] as number[],
+      occurred: [] as string[],
+      data: [] as string[],
+      meta: [] as string[],
+    };
+    for (const a of nonEmpty) {
+      if (!won.has(a.streamId)) continue;
+      a.events.forEach((e: NewEvent, i) => {
+        cols.stream.push(a.streamId);
+        cols.version.push(a.expectedVersion + i + 1);
+        cols.id.push(e.eventId);
+        cols.type.push(e.type);
+        cols.schema.push(e.schemaVersion);
+        cols.occurred.push(e.occurredAt);
+        cols.data.push(JSON.stringify(e.data));
+        cols.meta.push(JSON.stringify({ ...e.metadata, occurredAt: e.occurredAt }));
+      });
+    }
+    if (cols.id.length > 0) {
+      try {
+        await this.q(
+          c,
+          `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, occurred_at, data, metadata)
+           SELECT s, v, i, t, sv, o, d::jsonb, m::jsonb
+             FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::smallint[], $6::timestamptz[], $7::text[], $8::text[])
+               AS u(s, v, i, t, sv, o, d, m)`,
+          [cols.stream, cols.version, cols.id, cols.type, cols.schema, cols.occurred, cols.data, cols.meta],
+        );
+      } catch (err) {
+        const e = err as { code?: string; constraint?: string };
+        if (e.code === '23505' && e.constraint === 'events_event_id_key') throw new DuplicateEventIdRace(String(err));
+        throw err;
+      }
+    }
+    return { conflicted };
+  }
+
+  /** Keeps rejected events for audit, in one statement. */
+  async recordRejections(c: Sql, rows: RejectedEventRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const payloads = rows.map((r) => {
+      const text = typeof r.payload === 'string' ? r.payload : JSON.stringify(r.payload) ?? String(r.payload);
+      return text.length > MAX_REJECTED_PAYLOAD_CHARS ? [text.slice(0, MAX_REJECTED_PAYLOAD_CHARS), true] : [text, false];
+    });
+    await this.q(
+      c,
+      `INSERT INTO rejected_events (event_id, contract_id, type, code, message, errors, payload, payload_truncated, source)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::bool[], $9::jsonb[])`,
+      [
+        rows.map((r) => (r.eventId == null ? null : String(r.eventId).slice(0, 100))),
+        rows.map((r) => (r.contractId == null ? null : String(r.contractId).slice(0, 100))),
+        rows.map((r) => (r.type == null ? null : String(r.type).slice(0, 100))),
+        rows.map((r) => r.code),
+        rows.map((r) => r.message),
+        rows.map((r) => JSON.stringify(r.errors)),
+        payloads.map((p) => p[0]),
+        payloads.map((p) => p[1]),
+        rows.map((r) => JSON.stringify(r.source)),
+      ],
+    );
+  }
+
+  /**
+   * Reads events after `after` in the global order, gap-safely: only transactions older
+   * than the oldest still running are visible, so nothing can later appear behind the
+   * returned checkpoint.
+   */
+  async readAll(c: Sql, after: Checkpoint, limit: number): Promise<StoredEvent[]> {
+    const { rows } = await this.q<RawRow>(
+      c,
+      `SELECT ${COLUMNS} FROM events
+        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY transaction_id, global_position
+        LIMIT $3`,
+      [after.transactionId, after.globalPosition, limit],
+    );
+    return rows.map(toStored);
+  }
+
+  async readStream(c: Sql, streamId: string): Promise<StoredEvent[]> {
+    const { rows } = await this.q<RawRow>(
+      c,
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+      [streamId],
+    );
+    return rows.map(toStored);
+  }
+
+  /** Events of several streams (for recomputing touched contracts), in stream order. */
+  async readStreams(c: Sql, streamIds: string[]): Promise<StoredEvent[]> {
+    if (streamIds.length === 0) return [];
+    const { rows } = await this.q<RawRow>(
+      c,
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`,
+      [streamIds],
+    );
+    return rows.map(toStored);
+  }
+
+  async streamVersion(c: Sql, streamId: string): Promise<number> {
+    const { rows } = await this.q<{ version: number }>(c, 'SELECT version FROM streams WHERE stream_id = $1', [streamId]);
+    return rows[0]?.version ?? 0;
+  }
+}
+
+const COLUMNS = `global_position::text, transaction_id::text, stream_id, stream_version, event_id::text, type,
+  schema_version, occurred_at, recorded_at, data, metadata`;
+
+interface RawRow {
+  global_position: string;
+  transaction_id: string;
+  stream_id: string;
+  stream_version: number;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  occurred_at: Date;
+  recorded_at: Date;
+  data: Record<string, unknown>;
+  metadata: StoredEvent['metadata'];
+}
+
+function toStored(r: RawRow): StoredEvent {
+  return {
+    globalPosition: r.global_position,
+    transactionId: r.transaction_id,
+    streamId: r.stream_id,
+    streamVersion: r.stream_version,
+    eventId: r.event_id,
+    type: r.type,
+    schemaVersion: r.schema_version,
+    occurredAt: r.metadata?.occurredAt ?? r.occurred_at.toISOString(),
+    recordedAt: r.recorded_at.toISOString(),
+    data: r.data,
+    metadata: r.metadata,
+  };
+}

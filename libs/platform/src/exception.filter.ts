@@ -1,0 +1,74 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { correlationIdOf } from './correlation';
+import { AppError } from './errors';
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'REQUEST.VALIDATION_FAILED',
+  401: 'AUTH.UNAUTHORIZED',
+  403: 'AUTH.FORBIDDEN',
+  404: 'REQUEST.NOT_FOUND',
+  405: 'REQUEST.METHOD_NOT_ALLOWED',
+  406: 'REQUEST.NOT_ACCEPTABLE',
+  409: 'REQUEST.CONFLICT',
+  413: 'REQUEST.PAYLOAD_TOO_LARGE',
+  415: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+  429: 'REQUEST.TOO_MANY_REQUESTS',
+  503: 'SERVICE.UNAVAILABLE',
+};
+
+/** Errors are one shape everywhere: {statusCode, code, message, details?, correlationId}. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const correlationId = correlationIdOf(req);
+    let statusCode = 500;
+    let code = 'SERVICE.INTERNAL_ERROR';
+    let message = 'internal error';
+    let details: unknown;
+
+    if (isBodyParserError(exception)) {
+      statusCode = exception.status;
+      if (exception.type === 'entity.too.large') {
+        code = 'REQUEST.PAYLOAD_TOO_LARGE';
+        message = 'request body too large';
+      } else if (exception.type === 'entity.parse.failed') {
+        code = 'EVENT.INVALID_JSON';
+        message = 'request body is not valid JSON';
+      } else {
+        code = HTTP_CODES[statusCode] ?? `HTTP.${statusCode}`;
+        message = exception.message;
+      }
+    } else if (exception instanceof AppError) {
+      ({ statusCode, code, message, details } = exception);
+    } else if (exception instanceof HttpException) {
+      statusCode = exception.getStatus();
+      const body = exception.getResponse() as string | { message?: unknown; code?: string; details?: unknown };
+      code = (typeof body === 'object' && body.code) || HTTP_CODES[statusCode] || `HTTP.${statusCode}`;
+      const msg = typeof body === 'string' ? body : body.message;
+      if (Array.isArray(msg)) {
+        message = 'the request is not valid';
+        details = msg;
+      } else {
+        message = typeof msg === 'string' ? msg : exception.message;
+        if (typeof body === 'object' && body.details !== undefined) details = body.details;
+      }
+    } else {
+      this.logger.error(`unhandled error [${correlationId}]: ${(exception as Error)?.stack ?? String(exception)}`);
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(statusCode).json({ statusCode, code, message, ...(details !== undefined ? { details } : {}), correlationId });
+  }
+}
+
+function isBodyParserError(e: unknown): e is { status: number; type: string; message: string } {
+  return typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number' && typeof (e as { type?: unknown }).type === 'string';
+}
