@@ -152,7 +152,7 @@ describe('PostgreSQL event store', () => {
       const bad = { ...ev.signed('C-REJ', '2021-09-20'), data: { amount: 12.5 } };
       const good = ev.award('C-REJ', '2021-09-13');
       const second = ev.award('C-REJ', '2021-09-14');
-      const out = await handler.execute(new RecordEventsCommand(items([bad as unknown as Envelope, good, good, second])));
+      const out = await handler.execute(new RecordEventsCommand(items([bad, good, good, second])));
       expect(out.map((o) => o.status)).toEqual(['rejected', 'accepted', 'duplicate', 'rejected']);
       expect(out[3].code).toBe('CONTRACT.ALREADY_AWARDED');
       const { rows } = await pool.query(`SELECT event_id, code, errors, payload FROM rejected_events WHERE contract_id = 'C-REJ' ORDER BY id`);

@@ -7,6 +7,10 @@ import { GetContractEventsHandler } from './contracts/get-contract-events/get-co
 import { HealthController } from './health/health.controller';
 import { HealthIndicators } from './health/health-indicators';
 import { IngestionModule } from './ingestion/ingestion.module';
+import { ProjectionsModule, ReadModels1732600000001 } from '@app/projections';
+import { ComplianceController } from './compliance/compliance.controller';
+import { ExemptionsController } from './contracts/record-exemption/exemptions.controller';
+import { AdminController } from './admin/admin.controller';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -41,12 +45,13 @@ export class AppModule {
           url: opts.databaseUrl,
           poolSize: opts.config.dbPoolSize,
           entities: [],
-          migrations: [EventStore1732600000000],
+          migrations: [EventStore1732600000000, ReadModels1732600000001],
         }),
         CqrsModule.forRoot(),
         IngestionModule,
+        ProjectionsModule,
       ],
-      controllers: [HealthController, ContractEventsController],
+      controllers: [HealthController, ContractEventsController, ComplianceController, ExemptionsController, AdminController],
       providers: [GetContractEventsHandler],
     };
   }

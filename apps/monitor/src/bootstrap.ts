@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { Logger, type INestApplication } from '@nestjs/common';
+import { Logger, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { AllExceptionsFilter, correlationMiddleware } from '@app/platform';
+import { AllExceptionsFilter, ValidationFailed, correlationMiddleware } from '@app/platform';
+import type { ValidationError } from 'class-validator';
 import { AppModule, type AppModuleOptions } from './app.module';
 
 /** Builds the Nest application (used by main.ts and by the e2e tests). */
@@ -17,6 +18,14 @@ export async function createApp(opts: AppModuleOptions): Promise<INestApplicatio
   // strict: false so that a JSON scalar reaches our validation and gets a per-event code.
   app.useBodyParser('json', { limit: opts.config.bodyLimit, strict: false, type: ['application/json', 'application/*+json'] });
   app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => new ValidationFailed('the request is not valid', fieldErrors(errors)),
+    }),
+  );
   const doc = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -32,7 +41,17 @@ export async function createApp(opts: AppModuleOptions): Promise<INestApplicatio
 
 function levels(level: string): Array<'error' | 'warn' | 'log' | 'debug' | 'verbose'> {
   const all = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return all.slice(0, all.indexOf(level as (typeof all)[number]) + 1) as Array<(typeof all)[number]>;
+  return all.slice(0, all.indexOf(level as (typeof all)[number]) + 1);
+}
+
+function fieldErrors(errors: ValidationError[], prefix = ''): Array<{ path: string; message: string }> {
+  return errors.flatMap((e) => {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    return [
+      ...Object.values(e.constraints ?? {}).map((message) => ({ path, message })),
+      ...fieldErrors(e.children ?? [], path),
+    ];
+  });
 }
 
 export const bootLogger = new Logger('Bootstrap');

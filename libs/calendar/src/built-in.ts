@@ -17,7 +17,7 @@ let cache: readonly YearCalendar[] | undefined;
  * Load DB uploads after these so they win.
  */
 export function builtInYears(): YearCalendar[] {
-  cache ??= extract(chineseDays as ChineseDaysData);
+  cache ??= extract(chineseDays);
   return cache.map((y) => ({ ...y, restDays: [...y.restDays], workingDays: [...y.workingDays] }));
 }
 

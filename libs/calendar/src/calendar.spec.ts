@@ -33,21 +33,28 @@ const SPEC_REST_2021 = [
 
 describe('built-in official years (chinese-days)', () => {
   it('covers 2004–2026 and nothing else', () => {
-    expect(builtInYears().map((y) => y.year)).toEqual(range('2004-01-01', '2026-01-01').filter((d) => d.endsWith('-01-01')).map((d) => Number(d.slice(0, 4))));
+    expect(builtInYears().map((y) => y.year)).toEqual(
+      range('2004-01-01', '2026-01-01')
+        .filter((d) => d.endsWith('-01-01'))
+        .map((d) => Number(d.slice(0, 4))),
+    );
     expect(cal.coverage(2003)).toBe('provisional');
     expect(cal.coverage(2004)).toBe('official');
     expect(cal.coverage(2026)).toBe('official');
     expect(cal.coverage(2027)).toBe('provisional');
   });
 
-  it.each(Object.entries(SPEC_MAKE_UP))('has exactly the SPEC make-up working days of %s', (year, days) => {
-    const y = builtInYears().find((c) => c.year === Number(year))!;
-    expect(y.workingDays).toEqual(days.map((d) => `${year}-${d}`));
-    for (const d of y.workingDays) {
-      expect(isoWeekdayOf(toDayNumber(d))).toBeGreaterThanOrEqual(6);
-      expect(cal.isWorkingDay(d)).toBe(true);
-    }
-  });
+  it.each(Object.entries(SPEC_MAKE_UP))(
+    'has exactly the SPEC make-up working days of %s',
+    (year, days) => {
+      const y = builtInYears().find((c) => c.year === Number(year))!;
+      expect(y.workingDays).toEqual(days.map((d) => `${year}-${d}`));
+      for (const d of y.workingDays) {
+        expect(isoWeekdayOf(toDayNumber(d))).toBeGreaterThanOrEqual(6);
+        expect(cal.isWorkingDay(d)).toBe(true);
+      }
+    },
+  );
 
   it('has exactly the SPEC rest days of 2021, none of them working', () => {
     expect(builtInYears().find((c) => c.year === 2021)!.restDays).toEqual(SPEC_REST_2021);
@@ -70,9 +77,18 @@ describe('SPEC worked examples', () => {
     expect(cal.addWorkingDays('2021-02-05', 7)).toEqual({ date: '2021-02-20', provisional: false });
   });
   it('the first working day on or after 2021-10-03 is 2021-10-08', () => {
-    expect(cal.nextWorkingDayOnOrAfter('2021-10-03')).toEqual({ date: '2021-10-08', provisional: false });
-    expect(cal.nextWorkingDayOnOrAfter('2021-10-08')).toEqual({ date: '2021-10-08', provisional: false });
-    expect(cal.nextWorkingDayOnOrAfter('2021-10-09')).toEqual({ date: '2021-10-09', provisional: false });
+    expect(cal.nextWorkingDayOnOrAfter('2021-10-03')).toEqual({
+      date: '2021-10-08',
+      provisional: false,
+    });
+    expect(cal.nextWorkingDayOnOrAfter('2021-10-08')).toEqual({
+      date: '2021-10-08',
+      provisional: false,
+    });
+    expect(cal.nextWorkingDayOnOrAfter('2021-10-09')).toEqual({
+      date: '2021-10-09',
+      provisional: false,
+    });
   });
   it('counts working days between dates as from < d <= to', () => {
     expect(cal.workingDaysBetween('2021-10-11', '2021-10-20')).toBe(7);
@@ -88,19 +104,30 @@ describe('years without an official notice', () => {
     expect(cal.isWorkingDay('2099-01-01')).toBe(true); // a Thursday: no holiday assumed
     expect(cal.isWorkingDay('2099-01-03')).toBe(false); // Saturday
     expect(cal.addWorkingDays('2099-01-02', 1)).toEqual({ date: '2099-01-05', provisional: true });
-    expect(cal.nextWorkingDayOnOrAfter('2099-01-01')).toEqual({ date: '2099-01-01', provisional: true });
+    expect(cal.nextWorkingDayOnOrAfter('2099-01-01')).toEqual({
+      date: '2099-01-01',
+      provisional: true,
+    });
   });
   it('marks a result provisional as soon as it crosses into an uncovered year', () => {
     expect(cal.addWorkingDays('2026-12-24', 3)).toEqual({ date: '2026-12-29', provisional: false });
     expect(cal.addWorkingDays('2026-12-28', 5)).toEqual({ date: '2027-01-04', provisional: true });
-    expect(cal.nextWorkingDayOnOrAfter('2026-12-31')).toEqual({ date: '2026-12-31', provisional: false });
+    expect(cal.nextWorkingDayOnOrAfter('2026-12-31')).toEqual({
+      date: '2026-12-31',
+      provisional: false,
+    });
     expect(cal.addWorkingDays('2003-12-31', 1)).toEqual({ date: '2004-01-02', provisional: false });
   });
 });
 
 describe('uploads override the package', () => {
   it('a later entry for the same year wins', () => {
-    const upload: YearCalendar = { year: 2021, restDays: ['2021-10-11'], workingDays: [], source: 'test upload' };
+    const upload: YearCalendar = {
+      year: 2021,
+      restDays: ['2021-10-11'],
+      workingDays: [],
+      source: 'test upload',
+    };
     const c = createCalendar([...builtInYears(), upload]);
     expect(c.isWorkingDay('2021-10-11')).toBe(false);
     expect(c.isWorkingDay('2021-10-01')).toBe(true); // the package's 2021 is replaced entirely
@@ -108,24 +135,42 @@ describe('uploads override the package', () => {
     expect(c.yearCalendar(2021)?.source).toBe('test upload');
   });
   it('an uploaded uncovered year becomes official', () => {
-    const c = createCalendar([...builtInYears(), { year: 2099, restDays: ['2099-01-01'], workingDays: ['2099-01-03'], source: 'x' }]);
+    const c = createCalendar([
+      ...builtInYears(),
+      { year: 2099, restDays: ['2099-01-01'], workingDays: ['2099-01-03'], source: 'x' },
+    ]);
     expect(c.coverage(2099)).toBe('official');
     expect(c.isWorkingDay('2099-01-01')).toBe(false);
     // only the days after the start are examined, and they are all in 2099
     expect(c.addWorkingDays('2098-12-31', 1)).toEqual({ date: '2099-01-02', provisional: false });
-    expect(c.nextWorkingDayOnOrAfter('2098-12-31')).toEqual({ date: '2098-12-31', provisional: true });
+    expect(c.nextWorkingDayOnOrAfter('2098-12-31')).toEqual({
+      date: '2098-12-31',
+      provisional: true,
+    });
     expect(c.addWorkingDays('2099-01-01', 2)).toEqual({ date: '2099-01-03', provisional: false });
   });
   it('refuses invalid year data', () => {
-    expect(() => createCalendar([{ year: 2021, restDays: [], workingDays: ['2021-10-11'], source: 'bad' }])).toThrow(/Saturday or Sunday/);
+    expect(() =>
+      createCalendar([{ year: 2021, restDays: [], workingDays: ['2021-10-11'], source: 'bad' }]),
+    ).toThrow(/Saturday or Sunday/);
   });
 });
 
 describe('validateYearCalendar', () => {
   it('accepts a valid body and sorts it', () => {
-    expect(validateYearCalendar({ restDays: ['2027-10-02', '2027-10-01'], workingDays: ['2027-09-26'] }, 2027)).toEqual({
+    expect(
+      validateYearCalendar(
+        { restDays: ['2027-10-02', '2027-10-01'], workingDays: ['2027-09-26'] },
+        2027,
+      ),
+    ).toEqual({
       ok: true,
-      value: { year: 2027, restDays: ['2027-10-01', '2027-10-02'], workingDays: ['2027-09-26'], source: 'admin upload 2027' },
+      value: {
+        year: 2027,
+        restDays: ['2027-10-01', '2027-10-02'],
+        workingDays: ['2027-09-26'],
+        source: 'admin upload 2027',
+      },
     });
   });
   it('reports every problem with a path', () => {
@@ -163,7 +208,12 @@ describe('validateYearCalendar', () => {
 describe('calendarRows', () => {
   it('has a running working-day index matching workingDaysBetween', () => {
     const rows = calendarRows(2021, 2027, cal);
-    expect(rows[0]).toEqual({ date: '2021-01-01', isWorking: false, workingIndex: 0, provisional: false });
+    expect(rows[0]).toEqual({
+      date: '2021-01-01',
+      isWorking: false,
+      workingIndex: 0,
+      provisional: false,
+    });
     expect(rows.at(-1)).toMatchObject({ date: '2027-12-31', provisional: true });
     const idx = new Map(rows.map((r) => [r.date, r.workingIndex]));
     fc.assert(
@@ -182,7 +232,7 @@ describe('properties against a naive day-by-day walk', () => {
     fc.assert(
       fc.property(day, fc.integer({ min: 1, max: 40 }), (a, n) => {
         let d = a;
-        for (let left = n; left > 0; ) if (naiveWorking(++d)) left--;
+        for (let left = n; left > 0;) if (naiveWorking(++d)) left--;
         expect(cal.addWorkingDays(formatDayNumber(a), n).date).toBe(formatDayNumber(d));
       }),
     );
@@ -207,7 +257,14 @@ describe('properties against a naive day-by-day walk', () => {
     );
   });
   it('rejects malformed dates', () => {
-    for (const bad of ['2021-02-29', '2021-13-01', '2021-1-01', '20210101', 'abcd-ef-gh', '2021-00-10']) {
+    for (const bad of [
+      '2021-02-29',
+      '2021-13-01',
+      '2021-1-01',
+      '20210101',
+      'abcd-ef-gh',
+      '2021-00-10',
+    ]) {
       expect(() => cal.isWorkingDay(bad)).toThrow(RangeError);
     }
     expect(() => cal.addWorkingDays('2021-01-01', 0)).toThrow(RangeError);

@@ -70,7 +70,7 @@ export function yearOfDayNumber(dn: number): number {
 
 /** ISO weekday: 1 = Monday … 7 = Sunday (1970-01-01, day 0, was a Thursday). */
 export function isoWeekdayOf(dn: number): number {
-  return (((dn + 3) % 7) + 7) % 7 + 1;
+  return ((((dn + 3) % 7) + 7) % 7) + 1;
 }
 
 export function isWeekendDay(dn: number): boolean {

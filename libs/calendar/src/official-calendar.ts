@@ -128,7 +128,7 @@ export class OfficialCalendar implements WorkingDayCalendar {
       }
     }
     let d = a;
-    for (let left = n; left > 0; ) if (this.isWorkingDn(++d)) left--;
+    for (let left = n; left > 0;) if (this.isWorkingDn(++d)) left--;
     return { date: this.format(d), provisional: this.touchesUncovered(a + 1, d) };
   }
 
@@ -162,7 +162,8 @@ export class OfficialCalendar implements WorkingDayCalendar {
   /** A prefix count of working days over all integers: prefix(b) - prefix(a) counts (a, b]. */
   private prefix(dn: number): number {
     if (dn < TABLE_START) return weekdayPrefix(dn) - weekdayPrefix(TABLE_START - 1);
-    if (dn > TABLE_END) return this.cum[TABLE_SIZE - 1] + weekdayPrefix(dn) - weekdayPrefix(TABLE_END);
+    if (dn > TABLE_END)
+      return this.cum[TABLE_SIZE - 1] + weekdayPrefix(dn) - weekdayPrefix(TABLE_END);
     return this.cum[dn - TABLE_START];
   }
 

@@ -25,8 +25,7 @@ export interface CalendarFieldError {
 }
 
 export type ValidationResult<T> =
-  | { ok: true; value: T }
-  | { ok: false; errors: CalendarFieldError[] };
+  { ok: true; value: T } | { ok: false; errors: CalendarFieldError[] };
 
 const ALLOWED_KEYS = new Set(['restDays', 'workingDays', 'source']);
 const MAX_SOURCE_LENGTH = 500;
@@ -99,8 +98,15 @@ export function validateYearCalendar(input: unknown, year: number): ValidationRe
   const workingDays = list('workingDays');
   let source = `admin upload ${year}`;
   if (body.source !== undefined) {
-    if (typeof body.source !== 'string' || body.source.trim() === '' || body.source.length > MAX_SOURCE_LENGTH) {
-      errors.push({ path: 'source', message: `must be a non-empty string of at most ${MAX_SOURCE_LENGTH} characters` });
+    if (
+      typeof body.source !== 'string' ||
+      body.source.trim() === '' ||
+      body.source.length > MAX_SOURCE_LENGTH
+    ) {
+      errors.push({
+        path: 'source',
+        message: `must be a non-empty string of at most ${MAX_SOURCE_LENGTH} characters`,
+      });
     } else {
       source = body.source;
     }

@@ -2,3 +2,5 @@ export * from './money';
 export * from './business-date';
 export * from './facts';
 export * from './decider';
+export * from './work-calendar';
+export * from './rules';

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import { types, type Pool, type PoolClient } from 'pg';
 import type {
   Checkpoint,
   NewEvent,
@@ -6,6 +6,10 @@ import type {
   StoredEvent,
   StreamAppend,
 } from './types';
+
+// Business dates are `YYYY-MM-DD` strings end to end: never let pg turn a `date` into a
+// JavaScript Date in the server's time zone.
+types.setTypeParser(types.builtins.DATE, (v: string) => v);
 
 /** Raw payloads kept for audit are capped: the audit trail must not become a DoS vector. */
 export const MAX_REJECTED_PAYLOAD_CHARS = 64 * 1024;
@@ -34,9 +38,10 @@ export class PgEventStore {
 
   constructor(readonly pool: Pool) {}
 
-  private q<T>(c: Sql, text: string, values?: unknown[]): Promise<{ rows: T[]; rowCount: number | null }> {
+  private async q<T>(c: Sql, text: string, values?: unknown[]): Promise<{ rows: T[]; rowCount: number | null }> {
     this.statements++;
-    return c.query(text, values) as unknown as Promise<{ rows: T[]; rowCount: number | null }>;
+    const r = await c.query(text, values);
+    return { rows: r.rows as T[], rowCount: r.rowCount };
   }
 
   /** Runs `fn` in one transaction (READ COMMITTED). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
 const HEADER = 'x-correlation-id';
-const SAFE = /^[A-Za-z0-9._:\-]{1,100}$/;
+const SAFE = /^[A-Za-z0-9._:-]{1,100}$/;
 
 export function correlationIdOf(req: Request): string {
   return (req as Request & { correlationId?: string }).correlationId ?? 'unknown';

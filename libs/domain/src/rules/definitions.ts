@@ -10,7 +10,10 @@ import type { CalendarResult, WorkCalendar } from '../work-calendar';
  */
 export type Period = { unit: 'calendarDays' | 'workingDays'; n: number };
 
-export interface RuleDefinition<R extends RuleId = RuleId, P extends Period | null = Period | null> {
+export interface RuleDefinition<
+  R extends RuleId = RuleId,
+  P extends Period | null = Period | null,
+> {
   id: R;
   startsAt: string;
   fulfilledBy: string;
@@ -23,7 +26,7 @@ export interface RuleDefinition<R extends RuleId = RuleId, P extends Period | nu
  * 签订合同 — seed item 13: the purchasing unit signs within 20 days of the award notice
  * (中标（成交）通知书发出之日起20日内), stricter than 政府采购法 art. 46 (30 days).
  */
-export const SIGNING: RuleDefinition<'signing', Period> = {
+export const SIGNING_RULE: RuleDefinition<'signing', Period> = {
   id: 'signing',
   startsAt: 'AwardNoticeIssued',
   fulfilledBy: 'ContractSigned',
@@ -32,7 +35,7 @@ export const SIGNING: RuleDefinition<'signing', Period> = {
 };
 
 /** 合同公告 — 政府采购法实施条例 art. 50: announce within 2 working days of signing. */
-export const ANNOUNCEMENT: RuleDefinition<'announcement', Period> = {
+export const ANNOUNCEMENT_RULE: RuleDefinition<'announcement', Period> = {
   id: 'announcement',
   startsAt: 'ContractSigned',
   fulfilledBy: 'ContractAnnounced',
@@ -41,7 +44,7 @@ export const ANNOUNCEMENT: RuleDefinition<'announcement', Period> = {
 };
 
 /** 合同备案 — 政府采购法 art. 47; seed item 14: file within 7 working days of signing. */
-export const FILING: RuleDefinition<'filing', Period> = {
+export const FILING_RULE: RuleDefinition<'filing', Period> = {
   id: 'filing',
   startsAt: 'ContractSigned',
   fulfilledBy: 'ContractFiled',
@@ -53,7 +56,7 @@ export const FILING: RuleDefinition<'filing', Period> = {
  * 履约验收 — seed item 14: once performance is complete (合同执行完毕), organise acceptance
  * within 7 working days. Only a passed acceptance fulfils it.
  */
-export const ACCEPTANCE: RuleDefinition<'acceptance', Period> = {
+export const ACCEPTANCE_RULE: RuleDefinition<'acceptance', Period> = {
   id: 'acceptance',
   startsAt: 'PerformanceCompleted',
   fulfilledBy: 'AcceptanceCompleted{passed:true}',
@@ -67,7 +70,7 @@ export const ACCEPTANCE: RuleDefinition<'acceptance', Period> = {
  * the later of the invoice and the condition (signing for prepayment/progress invoices, the
  * first passed acceptance for a final invoice).
  */
-export const PAYMENT: RuleDefinition<'payment', Period> = {
+export const PAYMENT_RULE: RuleDefinition<'payment', Period> = {
   id: 'payment',
   startsAt: 'InvoiceReceived, or the payment condition if later',
   fulfilledBy: 'payments allocated to the invoice reach its amount',
@@ -80,7 +83,7 @@ export const PAYMENT: RuleDefinition<'payment', Period> = {
  * medium enterprises (中小企业). A target, not a deadline: met when reached, below once
  * performance completes or the contract ends without it.
  */
-export const PREPAYMENT: RuleDefinition<'prepayment', null> = {
+export const PREPAYMENT_RULE: RuleDefinition<'prepayment', null> = {
   id: 'prepayment',
   startsAt: 'ContractSigned',
   fulfilledBy: 'prepayments reach the threshold of the contract amount',
@@ -89,12 +92,12 @@ export const PREPAYMENT: RuleDefinition<'prepayment', null> = {
 };
 
 export const RULES: Readonly<Record<RuleId, RuleDefinition>> = {
-  signing: SIGNING,
-  announcement: ANNOUNCEMENT,
-  filing: FILING,
-  acceptance: ACCEPTANCE,
-  payment: PAYMENT,
-  prepayment: PREPAYMENT,
+  signing: SIGNING_RULE,
+  announcement: ANNOUNCEMENT_RULE,
+  filing: FILING_RULE,
+  acceptance: ACCEPTANCE_RULE,
+  payment: PAYMENT_RULE,
+  prepayment: PREPAYMENT_RULE,
 };
 
 /** The deadline of a period starting on `start` (民法典 arts. 201, 203). */

@@ -57,7 +57,12 @@ export function allocatePayments(
 
   const allocate = (inv: InvoiceTrack, p: PaymentFact, amount: bigint, out: PaymentTrack) => {
     inv.paidFen += amount;
-    inv.allocations.push({ paymentId: p.paymentId, eventId: p.eventId, date: p.date, amountFen: amount });
+    inv.allocations.push({
+      paymentId: p.paymentId,
+      eventId: p.eventId,
+      date: p.date,
+      amountFen: amount,
+    });
     if (inv.paidOn === null && inv.paidFen >= inv.amountFen) inv.paidOn = p.date;
     out.allocations.push({ invoiceNo: inv.invoiceNo, amountFen: amount });
     out.unallocatedFen -= amount;

@@ -1,17 +1,12 @@
 import type { BusinessDate } from '../business-date';
-import type {
-  InvoiceStage,
-  Project,
-  PurchasingUnit,
-  RuleId,
-  Supplier,
-} from '../facts';
+import type { InvoiceStage, Project, PurchasingUnit, RuleId, Supplier } from '../facts';
 import type { DataQualityCode } from './data-quality';
 
 /** The rules that are deadlines (prepayment is a target, see `PrepaymentTrack`). */
 export type ObligationRule = Exclude<RuleId, 'prepayment'>;
 
-export type ContractStage = 'unknown' | 'awarded' | 'signed' | 'performed' | 'accepted' | 'terminated';
+export type ContractStage =
+  'unknown' | 'awarded' | 'signed' | 'performed' | 'accepted' | 'terminated';
 
 /**
  * One deadline the purchasing unit must meet. Dates only: its status as of a day is derived by

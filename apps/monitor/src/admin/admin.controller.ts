@@ -1,0 +1,79 @@
+import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Put, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { validateYearCalendar } from '@app/calendar';
+import { PgEventStore } from '@app/event-store';
+import { NotFoundError, ValidationFailed } from '@app/platform';
+import { CalendarService, ComplianceProjector, PROJECTION_NAME, ProjectorDaemon, RebuildService } from '@app/projections';
+
+@ApiTags('admin')
+@Controller('v1/admin')
+export class AdminController {
+  constructor(
+    private readonly store: PgEventStore,
+    private readonly projector: ComplianceProjector,
+    private readonly daemon: ProjectorDaemon,
+    private readonly rebuilds: RebuildService,
+    private readonly calendar: CalendarService,
+  ) {}
+
+  @Get('projections')
+  @ApiOperation({ summary: 'Projection positions, lag and state' })
+  async projections() {
+    const lag = await this.projector.lag(PROJECTION_NAME);
+    return {
+      projections: [
+        {
+          name: PROJECTION_NAME,
+          state: this.daemon.state,
+          lastError: this.daemon.lastError,
+          checkpoint: lag.checkpoint,
+          headPosition: lag.headPosition,
+          behind: lag.behind,
+          rebuild: this.rebuilds.status,
+        },
+      ],
+    };
+  }
+
+  @Post('projections/:name/rebuild')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Rebuild a projection into new tables while the old ones serve, then switch atomically',
+    description: '`?wait=true` answers when the rebuild has finished (200 semantics, still 202).',
+  })
+  async rebuild(@Param('name') name: string, @Query('wait') wait?: string) {
+    if (name !== PROJECTION_NAME) throw new NotFoundError(`projection ${name} not found`, 'PROJECTION.NOT_FOUND');
+    const done = this.rebuilds.start();
+    if (wait === 'true') return done;
+    return this.rebuilds.status;
+  }
+
+  @Get('calendar')
+  @ApiOperation({ summary: 'Years with an official holiday calendar (package data and uploads)' })
+  async years() {
+    const { rows } = await this.store.pool.query(`SELECT year, source, loaded_at FROM calendar_years ORDER BY year`);
+    await this.calendar.refresh();
+    return { officialYears: this.calendar.current.coveredYears(), uploaded: rows };
+  }
+
+  @Put('calendar/:year')
+  @ApiOperation({ summary: "Load a year's State Council holiday notice (rest days and make-up working days)" })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['restDays', 'workingDays'],
+      properties: {
+        restDays: { type: 'array', items: { type: 'string', format: 'date' } },
+        workingDays: { type: 'array', items: { type: 'string', format: 'date' }, description: '调休上班 (weekend days)' },
+        source: { type: 'string', example: '国办发明电〔2026〕1号' },
+      },
+    },
+  })
+  async putYear(@Param('year', ParseIntPipe) year: number, @Body() body: unknown) {
+    const input = body && typeof body === 'object' ? { source: `admin upload ${new Date().toISOString()}`, ...body } : body;
+    const r = validateYearCalendar(input, year);
+    if (!r.ok) throw new ValidationFailed('the calendar year is not valid', r.errors, 'CALENDAR.INVALID_YEAR');
+    await this.store.transaction((c) => CalendarService.storeYear(c, r.value));
+    return { ...r.value, status: 'stored', note: 'deadlines depending on this year are recomputed by the projector' };
+  }
+}

@@ -1,0 +1,83 @@
+import { Controller, Get, Header, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { todayInShanghai } from '@app/domain';
+import { PgEventStore } from '@app/event-store';
+import {
+  GetContractQuery,
+  GetSupplierPaymentsQuery,
+  GetUnitComplianceQuery,
+  ListUnitsQuery,
+  ListViolationsQuery,
+  allViolations,
+} from '@app/projections';
+import { Clock, NotFoundError, ValidationFailed } from '@app/platform';
+import type { Request, Response } from 'express';
+import { scopeOf } from './access';
+import { AsOfQuery, ComplianceQuery, UnitsQuery, ViolationsQuery } from './query-params.dto';
+import { isValidCreditCode, CONTRACT_ID_PATTERN } from '@app/contracts';
+import { violationsCsvHeader, violationsCsvRows } from './violations-csv';
+
+@ApiTags('compliance')
+@Controller('v1')
+export class ComplianceController {
+  constructor(
+    private readonly queries: QueryBus,
+    private readonly clock: Clock,
+    @Inject(PgEventStore) private readonly store: PgEventStore,
+  ) {}
+
+  private asOf(q: { asOf?: string }): string {
+    return q.asOf ?? todayInShanghai(this.clock.now());
+  }
+
+  @Get('units')
+  @ApiOperation({ summary: 'Purchasing units ranked, with per-rule counts and on-time rate' })
+  units(@Query() q: UnitsQuery, @Req() req: Request) {
+    return this.queries.execute(
+      new ListUnitsQuery(this.asOf(q), q.region, q.rule, q.sort ?? 'onTimeRate', q.page ?? 1, q.pageSize ?? 50, scopeOf(req)),
+    );
+  }
+
+  @Get('units/:unitCode/compliance')
+  @ApiOperation({ summary: 'Per rule: counts by status, on-time rate, mean and median delay; prepayment SME / non-SME' })
+  compliance(@Param('unitCode') unitCode: string, @Query() q: ComplianceQuery, @Req() req: Request) {
+    if (q.from && q.to && q.from > q.to) throw new ValidationFailed('from must not be after to', [{ path: 'from', message: 'from must not be after to' }]);
+    return this.queries.execute(new GetUnitComplianceQuery(unitCode, this.asOf(q), q.from, q.to, scopeOf(req)));
+  }
+
+  @Get('violations')
+  @ApiOperation({ summary: 'Violations (late or overdue), newest deadline first; Accept: text/csv exports them all' })
+  @ApiProduces('application/json', 'text/csv')
+  async violations(@Query() q: ViolationsQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    if (q.from && q.to && q.from > q.to) throw new ValidationFailed('from must not be after to', [{ path: 'from', message: 'from must not be after to' }]);
+    const filter = { asOf: this.asOf(q), unit: q.unit, rule: q.rule, status: q.status, from: q.from, to: q.to };
+    if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+      res.status(200);
+      res.setHeader('content-type', 'text/csv; charset=utf-8');
+      res.setHeader('content-disposition', `attachment; filename="violations-${filter.asOf}.csv"`);
+      res.write('\uFEFF' + violationsCsvHeader());
+      for await (const chunk of allViolations(this.store, filter, scopeOf(req))) {
+        if (!res.write(violationsCsvRows(chunk))) await new Promise((r) => res.once('drain', r));
+      }
+      res.end();
+      return;
+    }
+    return this.queries.execute(new ListViolationsQuery(filter, q.page ?? 1, q.pageSize ?? 50, scopeOf(req)));
+  }
+
+  @Get('contracts/:contractId')
+  @ApiOperation({ summary: 'A contract as of a date: obligations with deadlines, status, delay; prepayment; data quality' })
+  contract(@Param('contractId') contractId: string, @Query() q: AsOfQuery, @Req() req: Request) {
+    if (!CONTRACT_ID_PATTERN.test(contractId)) throw new NotFoundError(`contract ${contractId} not found`, 'CONTRACT.NOT_FOUND');
+    return this.queries.execute(new GetContractQuery(contractId, this.asOf(q), scopeOf(req)));
+  }
+
+  @Get('suppliers/:creditCode/payments')
+  @Header('cache-control', 'no-store')
+  @ApiOperation({ summary: "A supplier's invoices with due dates, paid amounts and status; prepayment entitled vs received" })
+  payments(@Param('creditCode') creditCode: string, @Query() q: AsOfQuery, @Req() req: Request) {
+    if (!isValidCreditCode(creditCode)) throw new NotFoundError(`supplier ${creditCode} not found`, 'SUPPLIER.NOT_FOUND');
+    return this.queries.execute(new GetSupplierPaymentsQuery(creditCode, this.asOf(q), scopeOf(req)));
+  }
+}

@@ -1,0 +1,105 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, registerDecorator, type ValidationOptions } from 'class-validator';
+import { isBusinessDate } from '@app/domain';
+import { UNIT_SORTS, type UnitSort } from '@app/projections';
+
+const OBLIGATION_RULES = ['signing', 'announcement', 'filing', 'acceptance', 'payment'] as const;
+
+/** `YYYY-MM-DD`, a real calendar date. */
+export function IsBusinessDate(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isBusinessDate',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (v: unknown) => isBusinessDate(v) && v >= '2000-01-01' && v <= '2100-12-31',
+        defaultMessage: (a) => `${a?.property} must be a date YYYY-MM-DD between 2000-01-01 and 2100-12-31`,
+      },
+    });
+}
+
+export class AsOfQuery {
+  @ApiPropertyOptional({ example: '2021-10-20', description: 'business date (Asia/Shanghai); default today' })
+  @IsOptional()
+  @IsBusinessDate()
+  asOf?: string;
+}
+
+export class PageQuery extends AsOfQuery {
+  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  page?: number;
+
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  pageSize?: number;
+}
+
+export class UnitsQuery extends PageQuery {
+  @ApiPropertyOptional({ example: '5001', description: 'region code prefix' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[0-9A-Za-z-]{1,32}$/)
+  region?: string;
+
+  @ApiPropertyOptional({ enum: OBLIGATION_RULES })
+  @IsOptional()
+  @IsIn(OBLIGATION_RULES)
+  rule?: string;
+
+  @ApiPropertyOptional({ enum: UNIT_SORTS, default: 'onTimeRate', description: 'onTimeRate = worst first' })
+  @IsOptional()
+  @IsIn(UNIT_SORTS)
+  sort?: UnitSort;
+}
+
+export class ComplianceQuery extends AsOfQuery {
+  @ApiPropertyOptional({ description: 'deadline on or after' })
+  @IsOptional()
+  @IsBusinessDate()
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'deadline on or before' })
+  @IsOptional()
+  @IsBusinessDate()
+  to?: string;
+}
+
+export class ViolationsQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'purchasing unit code' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9._:/-]{1,64}$/)
+  unit?: string;
+
+  @ApiPropertyOptional({ enum: OBLIGATION_RULES })
+  @IsOptional()
+  @IsIn(OBLIGATION_RULES)
+  rule?: string;
+
+  @ApiPropertyOptional({ enum: ['late', 'overdue'] })
+  @IsOptional()
+  @IsIn(['late', 'overdue'])
+  status?: 'late' | 'overdue';
+
+  @ApiPropertyOptional({ description: 'deadline on or after' })
+  @IsOptional()
+  @IsBusinessDate()
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'deadline on or before' })
+  @IsOptional()
+  @IsBusinessDate()
+  to?: string;
+}

@@ -1,0 +1,35 @@
+import type { ViolationView } from '@app/projections';
+
+const COLUMNS: Array<[string, (v: ViolationView) => unknown]> = [
+  ['合同编号 contractId', (v) => v.contractId],
+  ['规则 rule', (v) => v.rule],
+  ['义务 key', (v) => v.key],
+  ['采购单位编码 unitCode', (v) => v.unitCode],
+  ['采购单位 unitName', (v) => v.unitName],
+  ['区域 region', (v) => v.region],
+  ['供应商信用代码 supplierCreditCode', (v) => v.supplierCreditCode],
+  ['供应商 supplierName', (v) => v.supplierName],
+  ['起算日 startedOn', (v) => v.startedOn],
+  ['截止日 deadline', (v) => v.deadline],
+  ['履行日 fulfilledOn', (v) => v.fulfilledOn],
+  ['状态 status', (v) => v.status],
+  ['逾期天数 delayDays', (v) => v.delayDays],
+  ['逾期工作日 delayWorkingDays', (v) => v.delayWorkingDays],
+  ['暂定 provisional', (v) => v.provisional],
+];
+
+/** RFC 4180 quoting; a leading = + - @ is neutralised so Excel never runs a formula. */
+function cell(x: unknown): string {
+  if (x === null || x === undefined) return '';
+  let s = String(x);
+  if (/^[=+\-@\t\r]/.test(s) && typeof x === 'string') s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function violationsCsvHeader(): string {
+  return COLUMNS.map(([h]) => cell(h)).join(',') + '\r\n';
+}
+
+export function violationsCsvRows(rows: ViolationView[]): string {
+  return rows.map((v) => COLUMNS.map(([, f]) => cell(f(v))).join(',') + '\r\n').join('');
+}

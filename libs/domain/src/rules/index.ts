@@ -1,0 +1,5 @@
+export * from './types';
+export * from './data-quality';
+export * from './definitions';
+export * from './assess';
+export * from './status';

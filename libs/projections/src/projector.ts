@@ -1,0 +1,126 @@
+import { assessContract, toFact, type WorkCalendar } from '@app/domain';
+import { PgEventStore, START, type Checkpoint, type Sql, type StoredEvent } from '@app/event-store';
+import type { Pool, PoolClient } from 'pg';
+import { LIVE_SCHEMA, PROJECTION_NAME } from './read-model-ddl';
+import { rowsOf } from './rows';
+
+const TABLES = ['obligations', 'invoices', 'payments', 'allocations', 'contracts'] as const;
+
+export interface ProjectionTarget {
+  /** schema holding the read models */
+  schema: string;
+  /** checkpoint row name */
+  checkpoint: string;
+}
+
+export const LIVE_TARGET: ProjectionTarget = { schema: LIVE_SCHEMA, checkpoint: PROJECTION_NAME };
+
+/**
+ * The compliance projector. Each batch: read the store gap-safely after the checkpoint,
+ * recompute every touched contract from its whole history (so results never depend on
+ * arrival order), replace its read-model rows, and move the checkpoint with a
+ * compare-and-set — all in one transaction, so a crash at any point replays the batch and
+ * the replay is idempotent.
+ */
+export class ComplianceProjector {
+  constructor(
+    private readonly pool: Pool,
+    private readonly store: PgEventStore,
+    private readonly calendar: () => WorkCalendar,
+  ) {}
+
+  static async ensureCheckpoint(c: Sql, name: string): Promise<void> {
+    await c.query('INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
+  }
+
+  static async readCheckpoint(c: Sql, name: string, forUpdate = false): Promise<Checkpoint> {
+    const { rows } = await c.query<{ transaction_id: string; global_position: string }>(
+      `SELECT transaction_id::text, global_position::text FROM projection_checkpoints WHERE name = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+      [name],
+    );
+    return rows[0] ? { transactionId: rows[0].transaction_id, globalPosition: rows[0].global_position } : START;
+  }
+
+  /** Projects one batch. Returns the number of events consumed (0 when caught up). */
+  async runBatch(target: ProjectionTarget, batchSize: number): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await ComplianceProjector.ensureCheckpoint(client, target.checkpoint);
+      const from = await ComplianceProjector.readCheckpoint(client, target.checkpoint, true);
+      const events = await this.store.readAll(client, from, batchSize);
+      if (events.length === 0) {
+        await client.query('COMMIT');
+        return 0;
+      }
+      const touched = [...new Set(events.map((e) => e.streamId))];
+      await this.recompute(client, target.schema, touched);
+      const last = events[events.length - 1];
+      const moved = await client.query(
+        `UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now()
+          WHERE name = $1 AND transaction_id = $4::xid8 AND global_position = $5`,
+        [target.checkpoint, last.transactionId, last.globalPosition, from.transactionId, from.globalPosition],
+      );
+      if (moved.rowCount !== 1) throw new Error(`checkpoint ${target.checkpoint} moved under us`);
+      await client.query('COMMIT');
+      return events.length;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Recomputes the given contracts from their whole histories, in the caller's transaction. */
+  async recompute(c: PoolClient, schema: string, contractIds: string[]): Promise<void> {
+    if (contractIds.length === 0) return;
+    const history = await this.store.readStreams(c, contractIds);
+    const byStream = new Map<string, StoredEvent[]>();
+    for (const e of history) {
+      let list = byStream.get(e.streamId);
+      if (!list) byStream.set(e.streamId, (list = []));
+      list.push(e);
+    }
+    const cal = this.calendar();
+    const rows = {
+      contracts: [] as unknown[],
+      obligations: [] as unknown[],
+      invoices: [] as unknown[],
+      payments: [] as unknown[],
+      allocations: [] as unknown[],
+    };
+    for (const [streamId, events] of byStream) {
+      const facts = events.map((e) =>
+        toFact({ eventId: e.eventId, type: e.type, occurredAt: e.occurredAt, data: e.data, seq: Number(e.globalPosition) }),
+      );
+      const r = rowsOf(assessContract(streamId, facts, cal), events[events.length - 1].streamVersion);
+      rows.contracts.push(r.contract);
+      rows.obligations.push(...r.obligations);
+      rows.invoices.push(...r.invoices);
+      rows.payments.push(...r.payments);
+      rows.allocations.push(...r.allocations);
+    }
+    const q = `"${schema}"`;
+    for (const t of TABLES) await c.query(`DELETE FROM ${q}.${t} WHERE contract_id = ANY($1::text[])`, [contractIds]);
+    for (const t of TABLES) {
+      const list = rows[t];
+      if (list.length === 0) continue;
+      await c.query(
+        `INSERT INTO ${q}.${t} SELECT * FROM jsonb_populate_recordset(NULL::${q}.${t}, $1::jsonb)`,
+        [JSON.stringify(list)],
+      );
+    }
+  }
+
+  /** How far behind the head of the store a checkpoint is. */
+  async lag(name: string): Promise<{ checkpoint: Checkpoint; headPosition: string; behind: number }> {
+    const checkpoint = await ComplianceProjector.readCheckpoint(this.pool, name);
+    const { rows } = await this.pool.query<{ head: string | null; behind: string }>(
+      `SELECT (SELECT max(global_position) FROM events)::text AS head,
+              (SELECT count(*) FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint))::text AS behind`,
+      [checkpoint.transactionId, checkpoint.globalPosition],
+    );
+    return { checkpoint, headPosition: rows[0].head ?? '0', behind: Number(rows[0].behind) };
+  }
+}

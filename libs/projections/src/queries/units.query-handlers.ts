@@ -1,0 +1,202 @@
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { PgEventStore } from '@app/event-store';
+import { NotFoundError } from '@app/platform';
+import { LIVE_SCHEMA } from '../read-model-ddl';
+import { scopeSql } from './scope';
+import { obligationStatusColumns, prepaymentStatusSql } from './status-sql';
+import {
+  GetUnitComplianceQuery,
+  ListUnitsQuery,
+  type PrepaymentSplit,
+  type RuleCompliance,
+  type StatusCounts,
+  type UnitComplianceView,
+  type UnitRankingPage,
+  type UnitSort,
+} from './units.query';
+
+const RM = `"${LIVE_SCHEMA}"`;
+export const RULE_ORDER = ['signing', 'announcement', 'filing', 'acceptance', 'payment'];
+
+const emptyCounts = (): StatusCounts => ({ met: 0, late: 0, overdue: 0, pending: 0, exempted: 0, cancelled: 0 });
+
+/** On-time rate = met / (met + late + overdue), 4 decimals; null when nothing was due. */
+export function onTimeRate(c: StatusCounts): number | null {
+  const d = c.met + c.late + c.overdue;
+  return d === 0 ? null : Math.floor((c.met / d) * 10000) / 10000;
+}
+
+const ORDER: Record<UnitSort, string> = {
+  onTimeRate: 'rate ASC NULLS LAST, violations DESC, unit_code ASC',
+  '-onTimeRate': 'rate DESC NULLS LAST, violations ASC, unit_code ASC',
+  violations: 'violations DESC, rate ASC NULLS LAST, unit_code ASC',
+  '-violations': 'violations ASC, rate DESC NULLS LAST, unit_code ASC',
+  unitCode: 'unit_code ASC',
+};
+
+@QueryHandler(ListUnitsQuery)
+export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
+  constructor(private readonly store: PgEventStore) {}
+
+  async execute(q: ListUnitsQuery): Promise<UnitRankingPage> {
+    const values: unknown[] = [q.asOf];
+    const where = ['o.started_on <= $1::date', 'o.unit_code IS NOT NULL'];
+    if (q.rule) where.push(`o.rule = $${values.push(q.rule)}`);
+    if (q.region) where.push(`o.region LIKE $${values.push(`${q.region}%`)}`);
+    where.push(scopeSql(q.scope, 'o', values));
+    const st = obligationStatusColumns('o', '$1::date');
+    const { rows } = await this.store.pool.query(
+      `WITH per AS (
+         SELECT o.unit_code, o.rule, st.status, count(*)::int AS n
+           FROM ${RM}.obligations o ${st.lateral}
+          WHERE ${where.join(' AND ')}
+          GROUP BY 1, 2, 3
+       ), units AS (
+         SELECT unit_code,
+                jsonb_object_agg(rule || ':' || status, n) AS cells,
+                sum(n) FILTER (WHERE status = 'met') AS met,
+                sum(n) FILTER (WHERE status IN ('late', 'overdue')) AS violations_n,
+                sum(n) FILTER (WHERE status IN ('met', 'late', 'overdue')) AS due
+           FROM per GROUP BY unit_code
+       )
+       SELECT unit_code, cells, coalesce(violations_n, 0)::int AS violations,
+              CASE WHEN coalesce(due, 0) = 0 THEN NULL ELSE coalesce(met, 0)::numeric / due END AS rate,
+              count(*) OVER ()::int AS total
+         FROM units
+        ORDER BY ${ORDER[q.sort]}
+        LIMIT ${q.pageSize} OFFSET ${(q.page - 1) * q.pageSize}`,
+      values,
+    );
+    const codes = rows.map((r) => r.unit_code as string);
+    const info = new Map<string, { unit_name: string; region: string | null; contracts: number }>();
+    if (codes.length) {
+      const r2 = await this.store.pool.query(
+        `SELECT unit_code, (array_agg(unit_name ORDER BY awarded_on DESC NULLS LAST))[1] AS unit_name,
+                (array_agg(region ORDER BY awarded_on DESC NULLS LAST))[1] AS region, count(*)::int AS contracts
+           FROM ${RM}.contracts WHERE unit_code = ANY($1::text[]) GROUP BY unit_code`,
+        [codes],
+      );
+      for (const r of r2.rows) info.set(r.unit_code, r);
+    }
+    return {
+      asOf: q.asOf,
+      sort: q.sort,
+      page: q.page,
+      pageSize: q.pageSize,
+      total: rows[0]?.total ?? 0,
+      items: rows.map((r, i) => {
+        const counts = emptyCounts();
+        const rules: Record<string, StatusCounts & { onTimeRate: number | null }> = {};
+        for (const [cell, n] of Object.entries(r.cells as Record<string, number>)) {
+          const [rule, status] = cell.split(':') as [string, keyof StatusCounts];
+          counts[status] += n;
+          rules[rule] ??= { ...emptyCounts(), onTimeRate: null };
+          rules[rule][status] += n;
+        }
+        for (const k of Object.keys(rules)) rules[k].onTimeRate = onTimeRate(rules[k]);
+        const u = info.get(r.unit_code);
+        return {
+          rank: (q.page - 1) * q.pageSize + i + 1,
+          unitCode: r.unit_code,
+          unitName: u?.unit_name ?? null,
+          region: u?.region ?? null,
+          contracts: u?.contracts ?? 0,
+          onTimeRate: onTimeRate(counts),
+          violations: r.violations,
+          counts,
+          rules,
+        };
+      }),
+    };
+  }
+}
+
+function mean(xs: number[]): number | null {
+  return xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 100) / 100 : null;
+}
+function median(xs: number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+@QueryHandler(GetUnitComplianceQuery)
+export class GetUnitComplianceHandler implements IQueryHandler<GetUnitComplianceQuery> {
+  constructor(private readonly store: PgEventStore) {}
+
+  async execute(q: GetUnitComplianceQuery): Promise<UnitComplianceView> {
+    const cv: unknown[] = [q.unitCode, q.asOf];
+    const cScope = scopeSql(q.scope, 'c', cv);
+    const head = await this.store.pool.query(
+      `SELECT (array_agg(unit_name ORDER BY awarded_on DESC NULLS LAST))[1] AS unit_name,
+              (array_agg(region ORDER BY awarded_on DESC NULLS LAST))[1] AS region,
+              count(*)::int AS contracts,
+              count(*) FILTER (WHERE sme AND ps = 'met')::int AS sme_met,
+              count(*) FILTER (WHERE sme AND ps = 'below')::int AS sme_below,
+              count(*) FILTER (WHERE sme AND ps = 'pending')::int AS sme_pending,
+              count(*) FILTER (WHERE sme AND ps = 'exempted')::int AS sme_exempted,
+              count(*) FILTER (WHERE NOT coalesce(sme, false) AND ps = 'met')::int AS non_met,
+              count(*) FILTER (WHERE NOT coalesce(sme, false) AND ps = 'below')::int AS non_below,
+              count(*) FILTER (WHERE NOT coalesce(sme, false) AND ps = 'pending')::int AS non_pending,
+              count(*) FILTER (WHERE NOT coalesce(sme, false) AND ps = 'exempted')::int AS non_exempted
+         FROM (SELECT c.*, ${prepaymentStatusSql('c', '$2::date')} AS ps FROM ${RM}.contracts c
+                WHERE c.unit_code = $1 AND ${cScope}) c`,
+      cv,
+    );
+    const h = head.rows[0];
+    if (!h || h.contracts === 0) throw new NotFoundError(`purchasing unit ${q.unitCode} not found`, 'UNIT.NOT_FOUND');
+    const values: unknown[] = [q.unitCode, q.asOf];
+    const where = ['o.unit_code = $1', 'o.started_on <= $2::date'];
+    if (q.from) where.push(`o.deadline >= $${values.push(q.from)}::date`);
+    if (q.to) where.push(`o.deadline <= $${values.push(q.to)}::date`);
+    where.push(scopeSql(q.scope, 'o', values));
+    const st = obligationStatusColumns('o', '$2::date');
+    const { rows } = await this.store.pool.query(
+      `SELECT o.rule, ${st.columns} FROM ${RM}.obligations o ${st.lateral} WHERE ${where.join(' AND ')}`,
+      values,
+    );
+    const byRule = new Map<string, { counts: StatusCounts; delays: number[]; wdelays: number[] }>();
+    for (const rule of RULE_ORDER) byRule.set(rule, { counts: emptyCounts(), delays: [], wdelays: [] });
+    const all = emptyCounts();
+    for (const r of rows) {
+      const b = byRule.get(r.rule)!;
+      b.counts[r.status as keyof StatusCounts]++;
+      all[r.status as keyof StatusCounts]++;
+      if (r.status === 'late' || r.status === 'overdue') {
+        b.delays.push(r.delay_days);
+        if (r.delay_working_days !== null) b.wdelays.push(r.delay_working_days);
+      }
+    }
+    const rules: RuleCompliance[] = [...byRule].map(([rule, b]) => ({
+      rule,
+      counts: b.counts,
+      total: Object.values(b.counts).reduce((a, n) => a + n, 0),
+      onTimeRate: onTimeRate(b.counts),
+      meanDelayDays: mean(b.delays),
+      medianDelayDays: median(b.delays),
+      meanDelayWorkingDays: rule === 'signing' ? null : mean(b.wdelays),
+      medianDelayWorkingDays: rule === 'signing' ? null : median(b.wdelays),
+    }));
+    const split = (p: string, threshold: string): PrepaymentSplit => ({
+      threshold,
+      contracts: h[`${p}_met`] + h[`${p}_below`] + h[`${p}_pending`] + h[`${p}_exempted`],
+      met: h[`${p}_met`],
+      below: h[`${p}_below`],
+      pending: h[`${p}_pending`],
+      exempted: h[`${p}_exempted`],
+    });
+    return {
+      unitCode: q.unitCode,
+      unitName: h.unit_name,
+      region: h.region,
+      asOf: q.asOf,
+      from: q.from ?? null,
+      to: q.to ?? null,
+      contracts: h.contracts,
+      onTimeRate: onTimeRate(all),
+      rules,
+      prepayment: { sme: split('sme', '0.50'), nonSme: split('non', '0.30') },
+    };
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * DDL of the compliance read models, parameterised by schema so that a rebuild can fill a
+ * fresh schema while the live one keeps serving, then swap them atomically.
+ */
+export function readModelDdl(schema: string): string[] {
+  const s = `"${schema}"`;
+  return [
+    `CREATE SCHEMA ${s}`,
+    `CREATE TABLE ${s}.contracts (
+       contract_id          text PRIMARY KEY,
+       unit_code            text,
+       unit_name            text,
+       region               text,
+       supplier_credit_code text,
+       supplier_name        text,
+       supplier_size        text,
+       sme                  boolean,
+       project_code         text,
+       project_name         text,
+       award_amount_fen     bigint,
+       amount_fen           bigint,
+       prepayment_ratio     text,
+       awarded_on           date,
+       signed_on            date,
+       announced_on         date,
+       filed_on             date,
+       performance_completed_on date,
+       accepted_on          date,
+       terminated_on        date,
+       stage                text NOT NULL,
+       prep_started_on      date,
+       prep_threshold_percent smallint,
+       prep_required_fen    bigint,
+       prep_met_on          date,
+       prep_ended_on        date,
+       prep_exempted_on     date,
+       data_quality         jsonb NOT NULL DEFAULT '[]'::jsonb,
+       stream_version       integer NOT NULL,
+       updated_at           timestamptz NOT NULL DEFAULT now()
+     )`,
+    `CREATE INDEX contracts_unit_idx ON ${s}.contracts (unit_code)`,
+    `CREATE INDEX contracts_supplier_idx ON ${s}.contracts (supplier_credit_code)`,
+    `CREATE TABLE ${s}.obligations (
+       contract_id      text NOT NULL,
+       key              text NOT NULL,
+       rule             text NOT NULL,
+       unit_code        text,
+       region           text,
+       supplier_credit_code text,
+       sme              boolean,
+       started_on       date NOT NULL,
+       deadline         date NOT NULL,
+       fulfilled_on     date,
+       exempted_on      date,
+       cancelled_on     date,
+       provisional      boolean NOT NULL,
+       working_day_rule boolean NOT NULL,
+       invoice_no       text,
+       PRIMARY KEY (contract_id, key)
+     )`,
+    `CREATE INDEX obligations_unit_rule_idx ON ${s}.obligations (unit_code, rule)`,
+    // Violations (late or overdue at some point) newest first, globally and per unit.
+    `CREATE INDEX obligations_violation_idx ON ${s}.obligations (deadline DESC, contract_id, key)
+       WHERE fulfilled_on IS NULL OR fulfilled_on > deadline`,
+    `CREATE INDEX obligations_unit_violation_idx ON ${s}.obligations (unit_code, deadline DESC, contract_id, key)
+       WHERE fulfilled_on IS NULL OR fulfilled_on > deadline`,
+    `CREATE INDEX obligations_provisional_idx ON ${s}.obligations (contract_id) WHERE provisional`,
+    `CREATE TABLE ${s}.invoices (
+       contract_id   text NOT NULL,
+       invoice_no    text NOT NULL,
+       supplier_credit_code text,
+       stage         text NOT NULL,
+       amount_fen    bigint NOT NULL,
+       received_on   date NOT NULL,
+       condition_on  date,
+       started_on    date,
+       due_on        date,
+       provisional   boolean NOT NULL,
+       paid_fen      bigint NOT NULL,
+       paid_on       date,
+       PRIMARY KEY (contract_id, invoice_no)
+     )`,
+    `CREATE INDEX invoices_supplier_idx ON ${s}.invoices (supplier_credit_code)`,
+    `CREATE TABLE ${s}.payments (
+       contract_id   text NOT NULL,
+       payment_id    text NOT NULL,
+       supplier_credit_code text,
+       kind          text NOT NULL,
+       amount_fen    bigint NOT NULL,
+       paid_on       date NOT NULL,
+       invoice_no    text,
+       unallocated_fen bigint NOT NULL,
+       PRIMARY KEY (contract_id, payment_id)
+     )`,
+    `CREATE TABLE ${s}.allocations (
+       contract_id   text NOT NULL,
+       invoice_no    text NOT NULL,
+       payment_id    text NOT NULL,
+       paid_on       date NOT NULL,
+       amount_fen    bigint NOT NULL
+     )`,
+    `CREATE INDEX allocations_invoice_idx ON ${s}.allocations (contract_id, invoice_no)`,
+  ];
+}
+
+export const LIVE_SCHEMA = 'rm';
+export const BUILD_SCHEMA = 'rm_build';
+export const PROJECTION_NAME = 'compliance';
