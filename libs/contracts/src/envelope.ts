@@ -76,6 +76,33 @@ export type ParseResult =
   | { ok: true; event: ValidatedEvent }
   | { ok: false; eventId?: string; code: ErrorCode; message: string; errors: FieldError[] };
 
+/** No field of ours nests deeper than this (envelope → data → supplier → creditCode). */
+export const MAX_DEPTH = 8;
+/** Keys that could reach Object.prototype through copies, and are never field names of ours. */
+const FORBIDDEN_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype).concat(['prototype']));
+
+/**
+ * Walks a parsed JSON value without recursion: rejects nesting deeper than any event can
+ * have (so nothing later overflows the stack) and keys named like Object.prototype members
+ * (`__proto__`, `constructor`, `hasOwnProperty`…), which would slip past a whitelist.
+ */
+export function inspectShape(raw: unknown): { problem?: FieldError } {
+  const stack: Array<[unknown, string, number]> = [[raw, '', 0]];
+  while (stack.length > 0) {
+    const [value, path, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_DEPTH) return { problem: { path, message: `nested deeper than ${MAX_DEPTH} levels` } };
+    for (const key of Object.keys(value)) {
+      const child = path ? `${path}.${key}` : key;
+      if (FORBIDDEN_KEYS.has(key)) return { problem: { path: child, message: `property ${key} should not exist` } };
+      stack.push([(value as Record<string, unknown>)[key], child, depth + 1]);
+    }
+  }
+  return {};
+}
+
+const NESTED_PAYLOADS = new Set<EventType>(['AwardNoticeIssued']);
+
 const VALIDATOR_OPTIONS = {
   whitelist: true,
   forbidNonWhitelisted: true,
@@ -107,6 +134,10 @@ export function parseEnvelope(raw: unknown, now: number): ParseResult {
       { path: '', message: 'must be an object' },
     ]);
   }
+  const shape = inspectShape(raw);
+  if (shape.problem) {
+    return fail(ErrorCodes.INVALID_PAYLOAD, 'the event is not valid', [shape.problem], raw);
+  }
   const size = Buffer.byteLength(JSON.stringify(raw), 'utf8');
   if (size > MAX_EVENT_BYTES) {
     return fail(ErrorCodes.EVENT_TOO_LARGE, `event is ${size} bytes; the limit is ${MAX_EVENT_BYTES}`, [
@@ -114,7 +145,12 @@ export function parseEnvelope(raw: unknown, now: number): ParseResult {
     ], raw);
   }
   const obj = raw as Record<string, unknown>;
-  const envelope = plainToInstance(EventEnvelopeDto, obj);
+  // The envelope's own fields are flat: an instance over a shallow copy is enough for
+  // class-validator (plainToInstance would deep-copy `data` too, the hot spot of ingestion).
+  const envelope: EventEnvelopeDto = Object.assign(new EventEnvelopeDto(), obj, { data: undefined });
+  if (obj.data !== undefined && (obj.data === null || typeof obj.data !== 'object' || Array.isArray(obj.data))) {
+    envelope.data = obj.data as Record<string, unknown>;
+  }
   const errors = flatten(validateSync(envelope, VALIDATOR_OPTIONS), '', []);
 
   const type = obj.type;
@@ -129,7 +165,9 @@ export function parseEnvelope(raw: unknown, now: number): ParseResult {
 
   const dataRaw = obj.data ?? {};
   if (isEventType(type) && dataRaw !== null && typeof dataRaw === 'object' && !Array.isArray(dataRaw)) {
-    const payload = plainToInstance(PAYLOAD_CLASSES[type], dataRaw);
+    const cls = PAYLOAD_CLASSES[type];
+    // Only the award has nested objects that need class-transformer's @Type conversion.
+    const payload = NESTED_PAYLOADS.has(type) ? plainToInstance(cls, dataRaw) : Object.assign(new cls(), dataRaw);
     flatten(validateSync(payload, VALIDATOR_OPTIONS), 'data', errors);
   } else if (obj.data !== undefined && (dataRaw === null || typeof dataRaw !== 'object' || Array.isArray(dataRaw))) {
     if (!errors.some((e) => e.path === 'data')) errors.push({ path: 'data', message: 'data must be an object' });

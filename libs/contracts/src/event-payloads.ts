@@ -49,7 +49,7 @@ export class PurchasingUnitDto {
 }
 
 export class SupplierDto {
-  @ApiProperty({ example: '91500102MA5U7QXX2K', description: 'unified social credit code' })
+  @ApiProperty({ example: '91500102MA5U7QXX2B', description: 'unified social credit code' })
   @IsCreditCode()
   creditCode!: string;
 

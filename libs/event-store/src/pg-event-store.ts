@@ -160,7 +160,7 @@ export class PgEventStore {
   async recordRejections(c: Sql, rows: RejectedEventRow[]): Promise<void> {
     if (rows.length === 0) return;
     const payloads = rows.map((r) => {
-      const text = typeof r.payload === 'string' ? r.payload : JSON.stringify(r.payload) ?? String(r.payload);
+      const text = payloadText(r.payload);
       return text.length > MAX_REJECTED_PAYLOAD_CHARS ? [text.slice(0, MAX_REJECTED_PAYLOAD_CHARS), true] : [text, false];
     });
     await this.q(
@@ -256,4 +256,13 @@ function toStored(r: RawRow): StoredEvent {
     data: r.data,
     metadata: r.metadata,
   };
+}
+
+/** The raw payload as JSON text (strings quoted, so "42" and 42 stay distinct); never throws. */
+export function payloadText(payload: unknown): string {
+  try {
+    return JSON.stringify(payload) ?? String(payload);
+  } catch (err) {
+    return `[unserialisable payload: ${(err as Error).message}]`;
+  }
 }

@@ -32,6 +32,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     let message = 'internal error';
     let details: unknown;
 
+    // Nest's Express adapter wraps body-parser errors in an HttpException with the original
+    // as `cause`; unwrap so that invalid JSON and oversize bodies keep their own codes.
+    const cause = exception instanceof HttpException ? (exception as { cause?: unknown }).cause : undefined;
+    const bodyError = isBodyParserError(exception) ? exception : isBodyParserError(cause) ? cause : null;
+    if (bodyError) {
+      exception = bodyError;
+    }
     if (isBodyParserError(exception)) {
       statusCode = exception.status;
       if (exception.type === 'entity.too.large') {
