@@ -20,6 +20,8 @@ const common = {
   setupFiles: ['<rootDir>/libs/testing/src/jest-setup.ts'],
 };
 module.exports = {
+  // testTimeout is a global option (ignored inside projects): integration suites need it.
+  testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench}/**/*.spec.ts'] },
     {
@@ -28,7 +30,6 @@ module.exports = {
       testMatch: ['<rootDir>/tests/**/*.int-spec.ts', '<rootDir>/tests/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

@@ -2,6 +2,7 @@ import { ProjectorDaemon } from '@app/projections';
 import { creditCode, ev, type Envelope } from '@app/testing';
 import { Client } from 'pg';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { auth, authFor } from '../support/auth';
 
 /**
  * The compliance engine through HTTP: contract detail as of a date (SPEC §4 shape), the
@@ -11,13 +12,19 @@ import { startTestApp, type TestApp } from '../support/test-app';
 describe('compliance API (e2e)', () => {
   let t: TestApp;
   const get = async (path: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${t.url}${path}`, { headers });
+    const res = await fetch(`${t.url}${path}`, {
+      headers: { ...authFor('GET', path), ...headers },
+    });
     const text = await res.text();
     const body: any = res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
     return { status: res.status, body, headers: res.headers };
   };
   const post = async (path: string, payload: unknown) => {
-    const res = await fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    const res = await fetch(`${t.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...authFor('POST', path) },
+      body: JSON.stringify(payload),
+    });
     const body: any = await res.json();
     return { status: res.status, body };
   };
@@ -29,7 +36,10 @@ describe('compliance API (e2e)', () => {
   };
   const contract = (id: string, asOf: string) => get(`/v1/contracts/${id}?asOf=${asOf}`);
   const byKey = (body: { obligations: Array<{ key: string }> }) =>
-    Object.fromEntries(body.obligations.map((o) => [o.key, o])) as Record<string, Record<string, unknown>>;
+    Object.fromEntries(body.obligations.map((o) => [o.key, o])) as Record<
+      string,
+      Record<string, unknown>
+    >;
 
   // A fixed clock: "today" is 2027-06-01 in Asia/Shanghai, so 2026-12 events are in the past.
   const NOW = Date.parse('2027-06-01T12:00:00+08:00');
@@ -65,31 +75,70 @@ describe('compliance API (e2e)', () => {
     });
     const o = byKey(b);
     expect(o.signing).toMatchObject({
-      rule: 'signing', startedOn: '2021-09-13', deadline: '2021-10-08', fulfilledOn: '2021-10-08',
-      status: 'met', delayDays: 0, delayWorkingDays: null, provisional: false,
+      rule: 'signing',
+      startedOn: '2021-09-13',
+      deadline: '2021-10-08',
+      fulfilledOn: '2021-10-08',
+      status: 'met',
+      delayDays: 0,
+      delayWorkingDays: null,
+      provisional: false,
     });
     // final invoice received 09-28 after a passed acceptance: 5 working days → 10-11 (National Day)
     expect(o['payment:INV-001']).toMatchObject({
-      rule: 'payment', startedOn: '2021-09-28', deadline: '2021-10-11', fulfilledOn: null,
-      status: 'overdue', delayDays: 9, delayWorkingDays: 7, provisional: false,
+      rule: 'payment',
+      startedOn: '2021-09-28',
+      deadline: '2021-10-11',
+      fulfilledOn: null,
+      status: 'overdue',
+      delayDays: 9,
+      delayWorkingDays: 7,
+      provisional: false,
     });
     // performance was completed before the prepayment: the SME target (50%) stays below
     expect(b.prepayment).toMatchObject({
-      status: 'below', threshold: '0.50', ratio: '0.4000', prepaid: '500000.00', contractAmount: '1250000.00',
+      status: 'below',
+      threshold: '0.50',
+      ratio: '0.4000',
+      prepaid: '500000.00',
+      contractAmount: '1250000.00',
     });
     expect(Object.keys(b)).toEqual(
-      expect.arrayContaining(['contractId', 'asOf', 'purchasingUnit', 'supplier', 'amount', 'obligations', 'prepayment', 'dataQuality']),
+      expect.arrayContaining([
+        'contractId',
+        'asOf',
+        'purchasingUnit',
+        'supplier',
+        'amount',
+        'obligations',
+        'prepayment',
+        'dataQuality',
+      ]),
     );
-    for (const d of b.dataQuality) expect(d).toEqual(expect.objectContaining({ code: expect.any(String), message: expect.any(String) }));
+    for (const d of b.dataQuality)
+      expect(d).toEqual(
+        expect.objectContaining({ code: expect.any(String), message: expect.any(String) }),
+      );
   });
 
   it('extends a deadline that lands on a holiday, not one that lands on a make-up Saturday', async () => {
     // award 2021-09-13 + 20 = 2021-10-03 (National Day) → 2021-10-08
     await send([ev.award('HOL-1', '2021-09-13'), ev.award('MAKEUP-1', '2021-09-06')]);
     // award 2021-09-06 + 20 = 2021-09-26, a make-up working Sunday: not extended
-    expect(byKey((await contract('HOL-1', '2021-09-20')).body).signing).toMatchObject({ deadline: '2021-10-08', status: 'pending', daysLeft: 18 });
-    expect(byKey((await contract('MAKEUP-1', '2021-09-20')).body).signing).toMatchObject({ deadline: '2021-09-26', status: 'pending' });
-    expect(byKey((await contract('MAKEUP-1', '2021-09-27')).body).signing).toMatchObject({ status: 'overdue', delayDays: 1, delayWorkingDays: null });
+    expect(byKey((await contract('HOL-1', '2021-09-20')).body).signing).toMatchObject({
+      deadline: '2021-10-08',
+      status: 'pending',
+      daysLeft: 18,
+    });
+    expect(byKey((await contract('MAKEUP-1', '2021-09-20')).body).signing).toMatchObject({
+      deadline: '2021-09-26',
+      status: 'pending',
+    });
+    expect(byKey((await contract('MAKEUP-1', '2021-09-27')).body).signing).toMatchObject({
+      status: 'overdue',
+      delayDays: 1,
+      delayWorkingDays: null,
+    });
   });
 
   it('counts business dates in Asia/Shanghai: 23:30Z is the next day', async () => {
@@ -99,7 +148,9 @@ describe('compliance API (e2e)', () => {
     expect(o.announcement.startedOn).toBe('2021-10-01');
     // 2 working days after 10-01 in the National Day week: 10-08 (Fri), 10-09 (make-up Sat)
     expect(o.announcement.deadline).toBe('2021-10-09');
-    expect((await contract(C, '2021-09-30')).body.obligations.map((x: { key: string }) => x.key)).toEqual(['signing']);
+    expect(
+      (await contract(C, '2021-09-30')).body.obligations.map((x: { key: string }) => x.key),
+    ).toEqual(['signing']);
   });
 
   it('gives the same answer whatever order the events arrive in', async () => {
@@ -131,7 +182,13 @@ describe('compliance API (e2e)', () => {
       await t.app.get(ProjectorDaemon).catchUp();
       for (const asOf of ['2021-04-01', '2021-04-20', '2021-06-20', '2021-12-31']) {
         const b = (await contract(id, asOf)).body;
-        answers.push(JSON.stringify({ ...b, contractId: 'X', dataQuality: b.dataQuality.map((d: { code: string }) => d.code) }).replaceAll(id, 'X'));
+        answers.push(
+          JSON.stringify({
+            ...b,
+            contractId: 'X',
+            dataQuality: b.dataQuality.map((d: { code: string }) => d.code),
+          }).replaceAll(id, 'X'),
+        );
       }
     }
     expect(answers.slice(4)).toEqual([...answers.slice(0, 4), ...answers.slice(0, 4)]);
@@ -157,35 +214,48 @@ describe('compliance API (e2e)', () => {
     ]);
     const asOf = '2021-08-01';
     const details = await Promise.all(ids.map(async (id) => (await contract(id, asOf)).body));
-    const all = details.flatMap((d) => d.obligations.map((o: Record<string, unknown>) => ({ ...o, contractId: d.contractId })));
-    const count = (rule: string, status: string) => all.filter((o) => o.rule === rule && o.status === status).length;
+    const all = details.flatMap((d) =>
+      d.obligations.map((o: Record<string, unknown>) => ({ ...o, contractId: d.contractId })),
+    );
+    const count = (rule: string, status: string) =>
+      all.filter((o) => o.rule === rule && o.status === status).length;
 
     const comp = (await get(`/v1/units/U-AGREE/compliance?asOf=${asOf}`)).body;
     for (const r of comp.rules) {
-      for (const s of ['met', 'late', 'overdue', 'pending', 'exempted', 'cancelled']) expect([r.rule, s, r.counts[s]]).toEqual([r.rule, s, count(r.rule, s)]);
+      for (const s of ['met', 'late', 'overdue', 'pending', 'exempted', 'cancelled'])
+        expect([r.rule, s, r.counts[s]]).toEqual([r.rule, s, count(r.rule, s)]);
     }
     expect(comp.prepayment.sme.contracts + comp.prepayment.nonSme.contracts).toBe(2);
 
     const units = (await get(`/v1/units?asOf=${asOf}&region=500103`)).body;
     const row = units.items.find((u: { unitCode: string }) => u.unitCode === 'U-AGREE');
-    expect(row.counts.late + row.counts.overdue).toBe(all.filter((o) => o.status === 'late' || o.status === 'overdue').length);
+    expect(row.counts.late + row.counts.overdue).toBe(
+      all.filter((o) => o.status === 'late' || o.status === 'overdue').length,
+    );
     expect(row.violations).toBe(row.counts.late + row.counts.overdue);
     const due = row.counts.met + row.counts.late + row.counts.overdue;
     expect(row.onTimeRate).toBeCloseTo(row.counts.met / due, 4);
 
     const viol = (await get(`/v1/violations?unit=U-AGREE&asOf=${asOf}&pageSize=500`)).body;
     const expected = all.filter((o) => o.status === 'late' || o.status === 'overdue');
-    expect(viol.items.map((v: { contractId: string; key: string }) => `${v.contractId}/${v.key}`).sort()).toEqual(
-      expected.map((o) => `${o.contractId}/${o.key}`).sort(),
-    );
+    expect(
+      viol.items.map((v: { contractId: string; key: string }) => `${v.contractId}/${v.key}`).sort(),
+    ).toEqual(expected.map((o) => `${o.contractId}/${o.key}`).sort());
     for (const v of viol.items) {
       const o = expected.find((x) => x.contractId === v.contractId && x.key === v.key)!;
-      expect([v.status, v.delayDays, v.delayWorkingDays, v.deadline]).toEqual([o.status, o.delayDays, o.delayWorkingDays, o.deadline]);
+      expect([v.status, v.delayDays, v.delayWorkingDays, v.deadline]).toEqual([
+        o.status,
+        o.delayDays,
+        o.delayWorkingDays,
+        o.deadline,
+      ]);
     }
     const deadlines = viol.items.map((v: { deadline: string }) => v.deadline);
     expect([...deadlines].sort().reverse()).toEqual(deadlines);
 
-    const csv = await fetch(`${t.url}/v1/violations?unit=U-AGREE&asOf=${asOf}`, { headers: { accept: 'text/csv' } });
+    const csv = await fetch(`${t.url}/v1/violations?unit=U-AGREE&asOf=${asOf}`, {
+      headers: { accept: 'text/csv', ...auth('inspector') },
+    });
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/text\/csv; charset=utf-8/);
     const bytes = Buffer.from(await csv.arrayBuffer());
@@ -199,8 +269,19 @@ describe('compliance API (e2e)', () => {
     const pay = (await get(`/v1/suppliers/${sup}/payments?asOf=${asOf}`)).body;
     const inv = pay.invoices.find((i: { invoiceNo: string }) => i.invoiceNo === 'A1');
     const ob = all.find((o) => o.key === 'payment:A1')!;
-    expect(inv).toMatchObject({ contractId: 'AG-1', amount: '1000.00', paid: '400.00', outstanding: '600.00', dueOn: ob.deadline, status: ob.status, delayDays: ob.delayDays });
-    expect(pay.prepayments.map((p: { contractId: string }) => p.contractId).sort()).toEqual(['AG-1', 'AG-2']);
+    expect(inv).toMatchObject({
+      contractId: 'AG-1',
+      amount: '1000.00',
+      paid: '400.00',
+      outstanding: '600.00',
+      dueOn: ob.deadline,
+      status: ob.status,
+      delayDays: ob.delayDays,
+    });
+    expect(pay.prepayments.map((p: { contractId: string }) => p.contractId).sort()).toEqual([
+      'AG-1',
+      'AG-2',
+    ]);
     const p2 = pay.prepayments.find((p: { contractId: string }) => p.contractId === 'AG-2');
     expect(p2).toMatchObject({ threshold: '0.50', entitled: '625000.00', received: '0.00' });
   });
@@ -208,29 +289,49 @@ describe('compliance API (e2e)', () => {
   it('records an exemption through the command side and reports it', async () => {
     await send([ev.award('EX-1', '2021-01-04')]);
     expect(byKey((await contract('EX-1', '2021-03-01')).body).signing.status).toBe('overdue');
-    const r = await post('/v1/contracts/EX-1/exemptions', { rule: 'signing', reason: '疫情防控期间暂停' });
+    const r = await post('/v1/contracts/EX-1/exemptions', {
+      rule: 'signing',
+      reason: '疫情防控期间暂停',
+    });
     expect(r.status).toBe(201);
     await t.app.get(ProjectorDaemon).catchUp();
-    expect(byKey((await contract('EX-1', TODAY)).body).signing).toMatchObject({ status: 'exempted', exemptedOn: TODAY });
+    expect(byKey((await contract('EX-1', TODAY)).body).signing).toMatchObject({
+      status: 'exempted',
+      exemptedOn: TODAY,
+    });
     // asOf defaults to today
     expect(byKey((await get('/v1/contracts/EX-1')).body).signing.status).toBe('exempted');
     // history before the exemption is unchanged
     expect(byKey((await contract('EX-1', '2021-03-01')).body).signing.status).toBe('overdue');
-    expect((await post('/v1/contracts/EX-1/exemptions', { rule: 'signing', reason: 'again' })).status).toBe(409);
-    expect((await post('/v1/contracts/EX-1/exemptions', { rule: 'filing', reason: 'x' })).body.code).toBe('OBLIGATION.NOT_FOUND');
-    expect((await post('/v1/contracts/EX-1/exemptions', { rule: 'signing', reason: 'x', extra: 1 })).status).toBe(400);
+    expect(
+      (await post('/v1/contracts/EX-1/exemptions', { rule: 'signing', reason: 'again' })).status,
+    ).toBe(409);
+    expect(
+      (await post('/v1/contracts/EX-1/exemptions', { rule: 'filing', reason: 'x' })).body.code,
+    ).toBe('OBLIGATION.NOT_FOUND');
+    expect(
+      (await post('/v1/contracts/EX-1/exemptions', { rule: 'signing', reason: 'x', extra: 1 }))
+        .status,
+    ).toBe(400);
   });
 
   it('marks deadlines in a year without an official calendar provisional, and recomputes on upload', async () => {
     // 2027 is not in the package data: weekends only, provisional
-    await send([ev.award('PROV-1', '2026-12-29T10:00:00+08:00'), ev.signed('PROV-1', '2026-12-30T10:00:00+08:00')]);
+    await send([
+      ev.award('PROV-1', '2026-12-29T10:00:00+08:00'),
+      ev.signed('PROV-1', '2026-12-30T10:00:00+08:00'),
+    ]);
     const before = byKey((await contract('PROV-1', '2027-01-02')).body);
     // weekends only: 12-31, 01-01, 01-04 … 01-08 is the 7th working day
     expect(before.filing).toMatchObject({ deadline: '2027-01-08', provisional: true });
     const put = await fetch(`${t.url}/v1/admin/calendar/2027`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ restDays: ['2027-01-01', '2027-01-04', '2027-01-05'], workingDays: ['2027-01-09'], source: 'test notice' }),
+      headers: { 'content-type': 'application/json', ...auth('admin') },
+      body: JSON.stringify({
+        restDays: ['2027-01-01', '2027-01-04', '2027-01-05'],
+        workingDays: ['2027-01-09'],
+        source: 'test notice',
+      }),
     });
     expect(put.status).toBe(200);
     await t.app.get(ProjectorDaemon).catchUp();
@@ -239,7 +340,7 @@ describe('compliance API (e2e)', () => {
     expect(after.filing).toMatchObject({ deadline: '2027-01-12', provisional: false });
     const bad = await fetch(`${t.url}/v1/admin/calendar/2027`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth('admin') },
       body: JSON.stringify({ restDays: ['2028-01-01'], workingDays: ['2027-01-06'] }),
     });
     expect(bad.status).toBe(400);
@@ -279,7 +380,13 @@ describe('compliance API (e2e)', () => {
   });
 
   it('validates query parameters with stable codes', async () => {
-    for (const q of ['/v1/violations?status=pending', '/v1/violations?asOf=2021-02-30', '/v1/units?pageSize=0', '/v1/units?bogus=1', '/v1/violations?from=2021-05-01&to=2021-04-01']) {
+    for (const q of [
+      '/v1/violations?status=pending',
+      '/v1/violations?asOf=2021-02-30',
+      '/v1/units?pageSize=0',
+      '/v1/units?bogus=1',
+      '/v1/violations?from=2021-05-01&to=2021-04-01',
+    ]) {
       const r = await get(q);
       expect([q, r.status, r.body.code]).toEqual([q, 400, 'REQUEST.VALIDATION_FAILED']);
     }

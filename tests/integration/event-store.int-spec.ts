@@ -1,8 +1,18 @@
 import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
-import { RecordEventsCommand, type IngestItem } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
+import {
+  RecordEventsCommand,
+  type IngestItem,
+} from '../../apps/monitor/src/ingestion/record-events/record-events.command';
 import { EventStore1732600000000, PgEventStore, START, type NewEvent } from '@app/event-store';
 import type { Clock } from '@app/platform';
-import { createTestDatabase, ev, migrate, testPool, type Envelope, type TestDatabase } from '@app/testing';
+import {
+  createTestDatabase,
+  ev,
+  migrate,
+  testPool,
+  type Envelope,
+  type TestDatabase,
+} from '@app/testing';
 import type { Pool } from 'pg';
 
 const clock: Clock = { now: () => Date.parse('2026-11-26T12:00:00Z') };
@@ -31,15 +41,20 @@ describe('PostgreSQL event store', () => {
     await db.drop();
   });
 
-  const count = async (sql: string, params: unknown[] = []) => Number((await pool.query(sql, params)).rows[0].n);
+  const count = async (sql: string, params: unknown[] = []) =>
+    Number((await pool.query(sql, params)).rows[0].n);
 
   describe('(a) concurrent appends to one stream', () => {
     it('rejects the stale writer at the store level and writes nothing for it', async () => {
       const award = ev.award('C-A1', '2021-09-13');
-      await store.transaction((c) => store.append(c, [{ streamId: 'C-A1', expectedVersion: 0, events: [newEvent(award)] }]));
+      await store.transaction((c) =>
+        store.append(c, [{ streamId: 'C-A1', expectedVersion: 0, events: [newEvent(award)] }]),
+      );
       const stale = ev.signed('C-A1', '2021-09-20');
       const winner = ev.filed('C-A1', '2021-09-21');
-      await store.transaction((c) => store.append(c, [{ streamId: 'C-A1', expectedVersion: 1, events: [newEvent(winner)] }]));
+      await store.transaction((c) =>
+        store.append(c, [{ streamId: 'C-A1', expectedVersion: 1, events: [newEvent(winner)] }]),
+      );
       const { conflicted } = await store.transaction((c) =>
         store.append(c, [{ streamId: 'C-A1', expectedVersion: 1, events: [newEvent(stale)] }]),
       );
@@ -56,19 +71,25 @@ describe('PostgreSQL event store', () => {
         ev.invoice(contract, '2021-10-02', `INV-${i}-b`, '20.00'),
       ]);
       const before = store.statements;
-      const results = await Promise.all(batches.map((b) => handler.execute(new RecordEventsCommand(items(b)))));
+      const results = await Promise.all(
+        batches.map((b) => handler.execute(new RecordEventsCommand(items(b)))),
+      );
       expect(results.flat().every((o) => o.status === 'accepted')).toBe(true);
       const { rows } = await pool.query(
         `SELECT stream_version, data->>'invoiceNo' AS inv FROM events WHERE stream_id = $1 ORDER BY stream_version`,
         [contract],
       );
-      expect(rows.map((r) => r.stream_version)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+      expect(rows.map((r) => r.stream_version)).toEqual(
+        Array.from({ length: 25 }, (_, i) => i + 1),
+      );
       // each request's two events are adjacent and in request order
       for (let i = 0; i < 12; i++) {
         const a = rows.findIndex((r) => r.inv === `INV-${i}-a`);
         expect(rows[a + 1].inv).toBe(`INV-${i}-b`);
       }
-      expect(await count(`SELECT version n FROM streams WHERE stream_id = $1`, [contract])).toBe(25);
+      expect(await count(`SELECT version n FROM streams WHERE stream_id = $1`, [contract])).toBe(
+        25,
+      );
       // more than one round per request on average proves that losers really retried
       expect(store.statements - before).toBeGreaterThan(12 * 6);
     });
@@ -78,13 +99,18 @@ describe('PostgreSQL event store', () => {
     it('is stored once, on an existing and on a brand-new stream', async () => {
       await handler.execute(new RecordEventsCommand(items([ev.award('C-B-old', '2021-09-13')])));
       for (const contract of ['C-B-old', 'C-B-new-1', 'C-B-new-2', 'C-B-new-3']) {
-        const e = contract === 'C-B-old' ? ev.signed(contract, '2021-09-20') : ev.award(contract, '2021-09-13');
+        const e =
+          contract === 'C-B-old'
+            ? ev.signed(contract, '2021-09-20')
+            : ev.award(contract, '2021-09-13');
         const [r1, r2] = await Promise.all([
           handler.execute(new RecordEventsCommand(items([e]))),
           handler.execute(new RecordEventsCommand(items([e]))),
         ]);
         expect([r1[0].status, r2[0].status].sort()).toEqual(['accepted', 'duplicate']);
-        expect(await count(`SELECT count(*) n FROM events WHERE event_id = $1`, [e.eventId])).toBe(1);
+        expect(await count(`SELECT count(*) n FROM events WHERE event_id = $1`, [e.eventId])).toBe(
+          1,
+        );
       }
     });
 
@@ -96,7 +122,9 @@ describe('PostgreSQL event store', () => {
         handler.execute(new RecordEventsCommand(items([e2]))),
       ]);
       expect([r1[0].status, r2[0].status].sort()).toEqual(['accepted', 'duplicate']);
-      expect(await count(`SELECT count(*) n FROM events WHERE event_id = $1`, [e1.eventId])).toBe(1);
+      expect(await count(`SELECT count(*) n FROM events WHERE event_id = $1`, [e1.eventId])).toBe(
+        1,
+      );
     });
   });
 
@@ -104,15 +132,22 @@ describe('PostgreSQL event store', () => {
     it('never returns a later commit before an earlier open transaction, and never skips it', async () => {
       const tail = await store.readAll(pool, START, 1_000_000);
       const checkpoint = tail.length
-        ? { transactionId: tail[tail.length - 1].transactionId, globalPosition: tail[tail.length - 1].globalPosition }
+        ? {
+            transactionId: tail[tail.length - 1].transactionId,
+            globalPosition: tail[tail.length - 1].globalPosition,
+          }
         : START;
       const slow = await pool.connect();
       try {
         await slow.query('BEGIN');
         const early = ev.award('C-GAP-1', '2021-09-13');
-        await store.append(slow, [{ streamId: 'C-GAP-1', expectedVersion: 0, events: [newEvent(early)] }]);
+        await store.append(slow, [
+          { streamId: 'C-GAP-1', expectedVersion: 0, events: [newEvent(early)] },
+        ]);
         const late = ev.award('C-GAP-2', '2021-09-13');
-        await store.transaction((c) => store.append(c, [{ streamId: 'C-GAP-2', expectedVersion: 0, events: [newEvent(late)] }]));
+        await store.transaction((c) =>
+          store.append(c, [{ streamId: 'C-GAP-2', expectedVersion: 0, events: [newEvent(late)] }]),
+        );
 
         // the later transaction is committed, but the earlier one is still open: read nothing
         const whileOpen = await store.readAll(pool, checkpoint, 100);
@@ -133,7 +168,12 @@ describe('PostgreSQL event store', () => {
       const envs: Envelope[] = [];
       for (let c = 0; c < 1000; c++) {
         const id = `C-BULK-${c}`;
-        envs.push(ev.award(id, '2021-09-13'), ev.signed(id, '2021-09-20'), ev.announced(id, '2021-09-21'), ev.filed(id, '2021-09-22'));
+        envs.push(
+          ev.award(id, '2021-09-13'),
+          ev.signed(id, '2021-09-20'),
+          ev.announced(id, '2021-09-21'),
+          ev.filed(id, '2021-09-22'),
+        );
         for (let i = 0; i < 6; i++) envs.push(ev.invoice(id, '2021-10-01', `INV-${i}`, '100.00'));
       }
       expect(envs).toHaveLength(10_000);
@@ -143,7 +183,9 @@ describe('PostgreSQL event store', () => {
       expect(outcomes.filter((o) => o.status !== 'accepted')).toEqual([]);
       // BEGIN, known ids, stream histories, streams upsert, events insert, COMMIT
       expect(used).toBeLessThanOrEqual(7);
-      expect(await count(`SELECT count(*) n FROM events WHERE stream_id LIKE 'C-BULK-%'`)).toBe(10_000);
+      expect(await count(`SELECT count(*) n FROM events WHERE stream_id LIKE 'C-BULK-%'`)).toBe(
+        10_000,
+      );
     });
   });
 
@@ -155,8 +197,13 @@ describe('PostgreSQL event store', () => {
       const out = await handler.execute(new RecordEventsCommand(items([bad, good, good, second])));
       expect(out.map((o) => o.status)).toEqual(['rejected', 'accepted', 'duplicate', 'rejected']);
       expect(out[3].code).toBe('CONTRACT.ALREADY_AWARDED');
-      const { rows } = await pool.query(`SELECT event_id, code, errors, payload FROM rejected_events WHERE contract_id = 'C-REJ' ORDER BY id`);
-      expect(rows.map((r) => r.code)).toEqual(['EVENT.INVALID_PAYLOAD', 'CONTRACT.ALREADY_AWARDED']);
+      const { rows } = await pool.query(
+        `SELECT event_id, code, errors, payload FROM rejected_events WHERE contract_id = 'C-REJ' ORDER BY id`,
+      );
+      expect(rows.map((r) => r.code)).toEqual([
+        'EVENT.INVALID_PAYLOAD',
+        'CONTRACT.ALREADY_AWARDED',
+      ]);
       expect(rows[0].errors).toEqual([expect.objectContaining({ path: 'data.amount' })]);
       expect(JSON.parse(rows[0].payload)).toEqual(bad);
     });

@@ -1,7 +1,14 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { EventStore1732600000000 } from '@app/event-store';
-import { APP_CONFIG, Clock, DatabaseModule, SystemClock, type AppConfig } from '@app/platform';
+import {
+  APP_CONFIG,
+  AuthModule,
+  Clock,
+  DatabaseModule,
+  SystemClock,
+  type AppConfig,
+} from '@app/platform';
 import { ContractEventsController } from './contracts/contract-events.controller';
 import { GetContractEventsHandler } from './contracts/get-contract-events/get-contract-events.query-handler';
 import { HealthController } from './health/health.controller';
@@ -11,6 +18,7 @@ import { ProjectionsModule, ReadModels1732600000001 } from '@app/projections';
 import { ComplianceController } from './compliance/compliance.controller';
 import { ExemptionsController } from './contracts/record-exemption/exemptions.controller';
 import { AdminController } from './admin/admin.controller';
+import { KafkaModule } from './kafka/kafka.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -48,10 +56,18 @@ export class AppModule {
           migrations: [EventStore1732600000000, ReadModels1732600000001],
         }),
         CqrsModule.forRoot(),
+        AuthModule,
         IngestionModule,
         ProjectionsModule,
+        KafkaModule,
       ],
-      controllers: [HealthController, ContractEventsController, ComplianceController, ExemptionsController, AdminController],
+      controllers: [
+        HealthController,
+        ContractEventsController,
+        ComplianceController,
+        ExemptionsController,
+        AdminController,
+      ],
       providers: [GetContractEventsHandler],
     };
   }

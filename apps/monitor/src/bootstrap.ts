@@ -3,7 +3,12 @@ import { Logger, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { AllExceptionsFilter, ValidationFailed, correlationMiddleware } from '@app/platform';
+import {
+  AllExceptionsFilter,
+  ValidationFailed,
+  applyHttpSecurity,
+  correlationMiddleware,
+} from '@app/platform';
 import type { ValidationError } from 'class-validator';
 import { AppModule, type AppModuleOptions } from './app.module';
 
@@ -15,15 +20,21 @@ export async function createApp(opts: AppModuleOptions): Promise<INestApplicatio
   });
   app.disable('x-powered-by');
   app.use(correlationMiddleware);
+  applyHttpSecurity(app, opts.config, 'docs');
   // strict: false so that a JSON scalar reaches our validation and gets a per-event code.
-  app.useBodyParser('json', { limit: opts.config.bodyLimit, strict: false, type: ['application/json', 'application/*+json'] });
+  app.useBodyParser('json', {
+    limit: opts.config.bodyLimit,
+    strict: false,
+    type: ['application/json', 'application/*+json'],
+  });
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
-      exceptionFactory: (errors) => new ValidationFailed('the request is not valid', fieldErrors(errors)),
+      exceptionFactory: (errors) =>
+        new ValidationFailed('the request is not valid', fieldErrors(errors)),
     }),
   );
   const doc = SwaggerModule.createDocument(
@@ -44,7 +55,10 @@ function levels(level: string): Array<'error' | 'warn' | 'log' | 'debug' | 'verb
   return all.slice(0, all.indexOf(level as (typeof all)[number]) + 1);
 }
 
-function fieldErrors(errors: ValidationError[], prefix = ''): Array<{ path: string; message: string }> {
+function fieldErrors(
+  errors: ValidationError[],
+  prefix = '',
+): Array<{ path: string; message: string }> {
   return errors.flatMap((e) => {
     const path = prefix ? `${prefix}.${e.property}` : e.property;
     return [

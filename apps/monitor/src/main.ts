@@ -1,6 +1,11 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
-import { ConfigError, loadConfig, startEmbeddedPostgres, type EmbeddedDatabase } from '@app/platform';
+import {
+  ConfigError,
+  loadConfig,
+  startEmbeddedPostgres,
+  type EmbeddedDatabase,
+} from '@app/platform';
 import { bootLogger, createApp } from './bootstrap';
 
 async function main(): Promise<void> {

@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import {
-  IsIn,
   IsInt,
   IsObject,
   IsOptional,
@@ -36,7 +35,9 @@ export class EventEnvelopeDto {
   type!: EventType;
 
   @ApiProperty({ example: 'CQ-FL-2021-000123', pattern: CONTRACT_ID_PATTERN.source })
-  @Matches(CONTRACT_ID_PATTERN, { message: 'contractId must be 1-64 characters of [A-Za-z0-9._:/-]' })
+  @Matches(CONTRACT_ID_PATTERN, {
+    message: 'contractId must be 1-64 characters of [A-Za-z0-9._:/-]',
+  })
   contractId!: string;
 
   @ApiProperty({ example: '2021-09-30T15:20:00+08:00', description: 'business time, with offset' })
@@ -91,10 +92,12 @@ export function inspectShape(raw: unknown): { problem?: FieldError } {
   while (stack.length > 0) {
     const [value, path, depth] = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
-    if (depth >= MAX_DEPTH) return { problem: { path, message: `nested deeper than ${MAX_DEPTH} levels` } };
+    if (depth >= MAX_DEPTH)
+      return { problem: { path, message: `nested deeper than ${MAX_DEPTH} levels` } };
     for (const key of Object.keys(value)) {
       const child = path ? `${path}.${key}` : key;
-      if (FORBIDDEN_KEYS.has(key)) return { problem: { path: child, message: `property ${key} should not exist` } };
+      if (FORBIDDEN_KEYS.has(key))
+        return { problem: { path: child, message: `property ${key} should not exist` } };
       stack.push([(value as Record<string, unknown>)[key], child, depth + 1]);
     }
   }
@@ -121,7 +124,13 @@ function flatten(errors: ValidationError[], prefix: string, out: FieldError[]): 
 
 function fail(code: ErrorCode, message: string, errors: FieldError[], raw?: unknown): ParseResult {
   const id = (raw as { eventId?: unknown } | undefined)?.eventId;
-  return { ok: false, eventId: typeof id === 'string' ? id.slice(0, 100) : undefined, code, message, errors };
+  return {
+    ok: false,
+    eventId: typeof id === 'string' ? id.slice(0, 100) : undefined,
+    code,
+    message,
+    errors,
+  };
 }
 
 /**
@@ -140,44 +149,73 @@ export function parseEnvelope(raw: unknown, now: number): ParseResult {
   }
   const size = Buffer.byteLength(JSON.stringify(raw), 'utf8');
   if (size > MAX_EVENT_BYTES) {
-    return fail(ErrorCodes.EVENT_TOO_LARGE, `event is ${size} bytes; the limit is ${MAX_EVENT_BYTES}`, [
-      { path: '', message: `must be at most ${MAX_EVENT_BYTES} bytes` },
-    ], raw);
+    return fail(
+      ErrorCodes.EVENT_TOO_LARGE,
+      `event is ${size} bytes; the limit is ${MAX_EVENT_BYTES}`,
+      [{ path: '', message: `must be at most ${MAX_EVENT_BYTES} bytes` }],
+      raw,
+    );
   }
   const obj = raw as Record<string, unknown>;
   // The envelope's own fields are flat: an instance over a shallow copy is enough for
   // class-validator (plainToInstance would deep-copy `data` too, the hot spot of ingestion).
-  const envelope: EventEnvelopeDto = Object.assign(new EventEnvelopeDto(), obj, { data: undefined });
-  if (obj.data !== undefined && (obj.data === null || typeof obj.data !== 'object' || Array.isArray(obj.data))) {
+  const envelope: EventEnvelopeDto = Object.assign(new EventEnvelopeDto(), obj, {
+    data: undefined,
+  });
+  if (
+    obj.data !== undefined &&
+    (obj.data === null || typeof obj.data !== 'object' || Array.isArray(obj.data))
+  ) {
     envelope.data = obj.data as Record<string, unknown>;
   }
   const errors = flatten(validateSync(envelope, VALIDATOR_OPTIONS), '', []);
 
   const type = obj.type;
   if (typeof type === 'string' && !isEventType(type)) {
-    return fail(ErrorCodes.UNKNOWN_TYPE, `unknown event type "${type.slice(0, 80)}"`, [
-      { path: 'type', message: `must be one of ${EVENT_TYPES.join(', ')}` },
-    ], raw);
+    return fail(
+      ErrorCodes.UNKNOWN_TYPE,
+      `unknown event type "${type.slice(0, 80)}"`,
+      [{ path: 'type', message: `must be one of ${EVENT_TYPES.join(', ')}` }],
+      raw,
+    );
   }
   if (typeof type !== 'string' && !errors.some((e) => e.path === 'type')) {
     errors.push({ path: 'type', message: `type must be one of ${EVENT_TYPES.join(', ')}` });
   }
 
   const dataRaw = obj.data ?? {};
-  if (isEventType(type) && dataRaw !== null && typeof dataRaw === 'object' && !Array.isArray(dataRaw)) {
+  if (
+    isEventType(type) &&
+    dataRaw !== null &&
+    typeof dataRaw === 'object' &&
+    !Array.isArray(dataRaw)
+  ) {
     const cls = PAYLOAD_CLASSES[type];
     // Only the award has nested objects that need class-transformer's @Type conversion.
-    const payload = NESTED_PAYLOADS.has(type) ? plainToInstance(cls, dataRaw) : Object.assign(new cls(), dataRaw);
+    const payload = NESTED_PAYLOADS.has(type)
+      ? plainToInstance(cls, dataRaw)
+      : Object.assign(new cls(), dataRaw);
     flatten(validateSync(payload, VALIDATOR_OPTIONS), 'data', errors);
-  } else if (obj.data !== undefined && (dataRaw === null || typeof dataRaw !== 'object' || Array.isArray(dataRaw))) {
-    if (!errors.some((e) => e.path === 'data')) errors.push({ path: 'data', message: 'data must be an object' });
+  } else if (
+    obj.data !== undefined &&
+    (dataRaw === null || typeof dataRaw !== 'object' || Array.isArray(dataRaw))
+  ) {
+    if (!errors.some((e) => e.path === 'data'))
+      errors.push({ path: 'data', message: 'data must be an object' });
   }
 
-  if (typeof obj.schemaVersion === 'number' && Number.isInteger(obj.schemaVersion) && obj.schemaVersion !== 1) {
+  if (
+    typeof obj.schemaVersion === 'number' &&
+    Number.isInteger(obj.schemaVersion) &&
+    obj.schemaVersion !== 1
+  ) {
     if (errors.length === 0) {
-      return fail(ErrorCodes.UNSUPPORTED_SCHEMA_VERSION, `schemaVersion ${obj.schemaVersion} is not supported`, [
-        { path: 'schemaVersion', message: 'schemaVersion must be 1' },
-      ], raw);
+      return fail(
+        ErrorCodes.UNSUPPORTED_SCHEMA_VERSION,
+        `schemaVersion ${obj.schemaVersion} is not supported`,
+        [{ path: 'schemaVersion', message: 'schemaVersion must be 1' }],
+        raw,
+      );
     }
     errors.push({ path: 'schemaVersion', message: 'schemaVersion must be 1' });
   }
@@ -190,9 +228,12 @@ export function parseEnvelope(raw: unknown, now: number): ParseResult {
     return fail(ErrorCodes.INVALID_PAYLOAD, 'the event is not valid', errors, raw);
   }
   if (occurredAtMs! > now + MAX_FUTURE_SKEW_MS) {
-    return fail(ErrorCodes.OCCURRED_IN_FUTURE, 'occurredAt is in the future', [
-      { path: 'occurredAt', message: 'occurredAt must not be later than now + 5 minutes' },
-    ], raw);
+    return fail(
+      ErrorCodes.OCCURRED_IN_FUTURE,
+      'occurredAt is in the future',
+      [{ path: 'occurredAt', message: 'occurredAt must not be later than now + 5 minutes' }],
+      raw,
+    );
   }
   return {
     ok: true,

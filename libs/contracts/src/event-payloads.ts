@@ -30,7 +30,10 @@ import { IsCreditCode, IsMoney } from './validators';
 const CODE = /^[A-Za-z0-9._:/-]{1,64}$/;
 
 export class PurchasingUnitDto {
-  @ApiProperty({ example: '11500102MB1234567X', description: 'purchasing unit code (采购单位编码)' })
+  @ApiProperty({
+    example: '11500102MB1234567X',
+    description: 'purchasing unit code (采购单位编码)',
+  })
   @IsString()
   @Matches(CODE, { message: 'code must be 1-64 characters of [A-Za-z0-9._:/-]' })
   code!: string;

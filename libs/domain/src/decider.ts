@@ -31,8 +31,7 @@ export interface DecisionState {
 }
 
 export type Decision =
-  | { ok: true }
-  | { ok: false; code: string; status: 400 | 404 | 409; message: string };
+  { ok: true } | { ok: false; code: string; status: 400 | 404 | 409; message: string };
 
 export const SINGLETON_CODES: Record<string, string> = {
   AwardNoticeIssued: 'CONTRACT.ALREADY_AWARDED',
@@ -78,7 +77,8 @@ export function decide(cmd: DecideInput, state: DecisionState, origin: DecisionO
       ok: false,
       status: 400,
       code: 'EVENT.NOT_ALLOWED_ON_INGESTION',
-      message: 'ObligationExempted is recorded by an inspector through the exemptions API, not by a platform',
+      message:
+        'ObligationExempted is recorded by an inspector through the exemptions API, not by a platform',
     };
   }
   if (cmd.type === 'EventRetracted') {
@@ -93,7 +93,12 @@ export function decide(cmd: DecideInput, state: DecisionState, origin: DecisionO
       };
     }
     if (target.type === 'EventRetracted') {
-      return { ok: false, status: 409, code: 'CONTRACT.RETRACTION_NOT_RETRACTABLE', message: 'a retraction cannot be retracted' };
+      return {
+        ok: false,
+        status: 409,
+        code: 'CONTRACT.RETRACTION_NOT_RETRACTABLE',
+        message: 'a retraction cannot be retracted',
+      };
     }
     if (target.type === 'ObligationExempted' && origin !== 'inspector') {
       return {
@@ -104,7 +109,12 @@ export function decide(cmd: DecideInput, state: DecisionState, origin: DecisionO
       };
     }
     if (target.retracted) {
-      return { ok: false, status: 409, code: 'CONTRACT.EVENT_ALREADY_RETRACTED', message: `event ${targetId} is already retracted` };
+      return {
+        ok: false,
+        status: 409,
+        code: 'CONTRACT.EVENT_ALREADY_RETRACTED',
+        message: `event ${targetId} is already retracted`,
+      };
     }
     return { ok: true };
   }
@@ -131,9 +141,16 @@ export function evolve(state: DecisionState, e: DecideInput): DecisionState {
     const target = events.get(targetId);
     if (target) {
       events.set(targetId, { ...target, retracted: true });
-      if (target.identity !== null && identities.get(target.identity) === targetId) identities.delete(target.identity);
+      if (target.identity !== null && identities.get(target.identity) === targetId)
+        identities.delete(target.identity);
     }
-    events.set(e.eventId, { eventId: e.eventId, type: e.type, identity: null, retracted: false, retracts: targetId });
+    events.set(e.eventId, {
+      eventId: e.eventId,
+      type: e.type,
+      identity: null,
+      retracted: false,
+      retracts: targetId,
+    });
   } else {
     const identity = identityOf(e.type, e.data);
     events.set(e.eventId, { eventId: e.eventId, type: e.type, identity, retracted: false });

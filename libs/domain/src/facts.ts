@@ -3,7 +3,8 @@ import { yuanToFen } from './money';
 
 export type SupplierSize = 'large' | 'medium' | 'small' | 'micro';
 export type InvoiceStage = 'prepayment' | 'progress' | 'final';
-export type RuleId = 'signing' | 'announcement' | 'filing' | 'acceptance' | 'payment' | 'prepayment';
+export type RuleId =
+  'signing' | 'announcement' | 'filing' | 'acceptance' | 'payment' | 'prepayment';
 
 interface FactBase {
   eventId: string;
@@ -11,7 +12,7 @@ interface FactBase {
   occurredAtMs: number;
   /** business date of `occurredAt` in Asia/Shanghai */
   date: BusinessDate;
-  /** position in the store (tie-break among facts with the same `occurredAt`) */
+  /** position in the store: arrival order, for diagnostics only (never for ordering) */
   seq: number;
 }
 
@@ -47,7 +48,13 @@ export type ContractFact = FactBase &
     | { type: 'PerformanceCompleted' }
     | { type: 'AcceptanceCompleted'; passed: boolean }
     | { type: 'InvoiceReceived'; invoiceNo: string; amountFen: bigint; stage: InvoiceStage }
-    | { type: 'PaymentMade'; paymentId: string; amountFen: bigint; kind: InvoiceStage; invoiceNo?: string }
+    | {
+        type: 'PaymentMade';
+        paymentId: string;
+        amountFen: bigint;
+        kind: InvoiceStage;
+        invoiceNo?: string;
+      }
     | { type: 'ContractTerminated'; reason: string }
     | { type: 'EventRetracted'; retractedEventId: string; reason: string }
     | { type: 'ObligationExempted'; rule: RuleId; key: string; reason: string }
@@ -71,8 +78,14 @@ export function isSme(size: SupplierSize): boolean {
 
 /** Turns a stored, validated event into a typed fact. Unknown types are a programming error. */
 export function toFact(e: StoredEventLike): ContractFact {
-  const occurredAtMs = e.occurredAt instanceof Date ? e.occurredAt.getTime() : Date.parse(e.occurredAt);
-  const base: FactBase = { eventId: e.eventId, occurredAtMs, date: businessDateOf(occurredAtMs), seq: e.seq };
+  const occurredAtMs =
+    e.occurredAt instanceof Date ? e.occurredAt.getTime() : Date.parse(e.occurredAt);
+  const base: FactBase = {
+    eventId: e.eventId,
+    occurredAtMs,
+    date: businessDateOf(occurredAtMs),
+    seq: e.seq,
+  };
   const d = e.data ?? {};
   const s = (k: string) => d[k] as string;
   const opt = (k: string) => (d[k] === undefined || d[k] === null ? undefined : (d[k] as string));
@@ -87,7 +100,12 @@ export function toFact(e: StoredEventLike): ContractFact {
         awardAmountFen: yuanToFen(s('awardAmount')),
       };
     case 'ContractSigned':
-      return { ...base, type: e.type, amountFen: yuanToFen(s('amount')), prepaymentRatio: opt('prepaymentRatio') };
+      return {
+        ...base,
+        type: e.type,
+        amountFen: yuanToFen(s('amount')),
+        prepaymentRatio: opt('prepaymentRatio'),
+      };
     case 'ContractAnnounced':
       return { ...base, type: e.type, url: opt('url') };
     case 'ContractFiled':
@@ -115,15 +133,31 @@ export function toFact(e: StoredEventLike): ContractFact {
     case 'ContractTerminated':
       return { ...base, type: e.type, reason: s('reason') };
     case 'EventRetracted':
-      return { ...base, type: e.type, retractedEventId: s('retractedEventId').toLowerCase(), reason: s('reason') };
+      return {
+        ...base,
+        type: e.type,
+        retractedEventId: s('retractedEventId').toLowerCase(),
+        reason: s('reason'),
+      };
     case 'ObligationExempted':
-      return { ...base, type: e.type, rule: s('rule') as RuleId, key: opt('key') ?? s('rule'), reason: s('reason') };
+      return {
+        ...base,
+        type: e.type,
+        rule: s('rule') as RuleId,
+        key: opt('key') ?? s('rule'),
+        reason: s('reason'),
+      };
     default:
       throw new Error(`unknown stored event type ${e.type}`);
   }
 }
 
-/** Orders facts by business time, then store position: never by arrival. */
+/**
+ * Orders facts by business time; facts at the same instant by eventId. Never by arrival (the
+ * store position is arrival order, so it must not break ties: SPEC §2).
+ */
 export function byBusinessTime(a: ContractFact, b: ContractFact): number {
-  return a.occurredAtMs - b.occurredAtMs || a.seq - b.seq;
+  return (
+    a.occurredAtMs - b.occurredAtMs || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)
+  );
 }

@@ -1,11 +1,5 @@
 import { types, type Pool, type PoolClient } from 'pg';
-import type {
-  Checkpoint,
-  NewEvent,
-  RejectedEventRow,
-  StoredEvent,
-  StreamAppend,
-} from './types';
+import type { Checkpoint, NewEvent, RejectedEventRow, StoredEvent, StreamAppend } from './types';
 
 // Business dates are `YYYY-MM-DD` strings end to end: never let pg turn a `date` into a
 // JavaScript Date in the server's time zone.
@@ -15,6 +9,31 @@ types.setTypeParser(types.builtins.DATE, (v: string) => v);
 export const MAX_REJECTED_PAYLOAD_CHARS = 64 * 1024;
 
 export type Sql = Pick<PoolClient, 'query'>;
+
+/**
+ * Runs `fn` on one pooled connection inside BEGIN … COMMIT, rolling back on any error.
+ * The one transaction helper of the code base (projections and the store use it).
+ */
+export async function withTransaction<T>(
+  pool: Pool,
+  fn: (c: PoolClient) => Promise<T>,
+  onStatement?: () => void,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    onStatement?.();
+    await client.query('BEGIN');
+    const result = await fn(client);
+    onStatement?.();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
 
 /** Thrown when two writers raced on the same eventId; the caller retries the round. */
 export class DuplicateEventIdRace extends Error {}
@@ -38,26 +57,19 @@ export class PgEventStore {
 
   constructor(readonly pool: Pool) {}
 
-  private async q<T>(c: Sql, text: string, values?: unknown[]): Promise<{ rows: T[]; rowCount: number | null }> {
+  private async q<T>(
+    c: Sql,
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: T[]; rowCount: number | null }> {
     this.statements++;
     const r = await c.query(text, values);
     return { rows: r.rows as T[], rowCount: r.rowCount };
   }
 
   /** Runs `fn` in one transaction (READ COMMITTED). */
-  async transaction<T>(fn: (c: Sql) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await this.q(client, 'BEGIN');
-      const result = await fn(client);
-      await this.q(client, 'COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+  transaction<T>(fn: (c: Sql) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, fn, () => this.statements++);
   }
 
   /** Which of these event ids are already stored (permanent idempotency). */
@@ -74,14 +86,26 @@ export class PgEventStore {
   /** The history of several streams in one query, in stream order. */
   async loadStreams(c: Sql, streamIds: string[]): Promise<StreamHistoryRow[]> {
     if (streamIds.length === 0) return [];
-    const { rows } = await this.q<{ stream_id: string; stream_version: number; event_id: string; type: string; data: Record<string, unknown> }>(
+    const { rows } = await this.q<{
+      stream_id: string;
+      stream_version: number;
+      event_id: string;
+      type: string;
+      data: Record<string, unknown>;
+    }>(
       c,
       `SELECT stream_id, stream_version, event_id::text, type, data
          FROM events WHERE stream_id = ANY($1::text[])
         ORDER BY stream_id, stream_version`,
       [streamIds],
     );
-    return rows.map((r) => ({ streamId: r.stream_id, streamVersion: r.stream_version, eventId: r.event_id, type: r.type, data: r.data }));
+    return rows.map((r) => ({
+      streamId: r.stream_id,
+      streamVersion: r.stream_version,
+      eventId: r.event_id,
+      type: r.type,
+      data: r.data,
+    }));
   }
 
   /**
@@ -145,11 +169,21 @@ export class PgEventStore {
            SELECT s, v, i, t, sv, o, d::jsonb, m::jsonb
              FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::smallint[], $6::timestamptz[], $7::text[], $8::text[])
                AS u(s, v, i, t, sv, o, d, m)`,
-          [cols.stream, cols.version, cols.id, cols.type, cols.schema, cols.occurred, cols.data, cols.meta],
+          [
+            cols.stream,
+            cols.version,
+            cols.id,
+            cols.type,
+            cols.schema,
+            cols.occurred,
+            cols.data,
+            cols.meta,
+          ],
         );
       } catch (err) {
         const e = err as { code?: string; constraint?: string };
-        if (e.code === '23505' && e.constraint === 'events_event_id_key') throw new DuplicateEventIdRace(String(err));
+        if (e.code === '23505' && e.constraint === 'events_event_id_key')
+          throw new DuplicateEventIdRace(String(err));
         throw err;
       }
     }
@@ -161,7 +195,9 @@ export class PgEventStore {
     if (rows.length === 0) return;
     const payloads = rows.map((r) => {
       const text = payloadText(r.payload);
-      return text.length > MAX_REJECTED_PAYLOAD_CHARS ? [text.slice(0, MAX_REJECTED_PAYLOAD_CHARS), true] : [text, false];
+      return text.length > MAX_REJECTED_PAYLOAD_CHARS
+        ? [text.slice(0, MAX_REJECTED_PAYLOAD_CHARS), true]
+        : [text, false];
     });
     await this.q(
       c,
@@ -192,7 +228,7 @@ export class PgEventStore {
       `SELECT ${COLUMNS} FROM events
         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY transaction_id, global_position
+        ORDER BY events.transaction_id, events.global_position
         LIMIT $3`,
       [after.transactionId, after.globalPosition, limit],
     );
@@ -202,7 +238,7 @@ export class PgEventStore {
   async readStream(c: Sql, streamId: string): Promise<StoredEvent[]> {
     const { rows } = await this.q<RawRow>(
       c,
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY events.stream_version`,
       [streamId],
     );
     return rows.map(toStored);
@@ -213,18 +249,24 @@ export class PgEventStore {
     if (streamIds.length === 0) return [];
     const { rows } = await this.q<RawRow>(
       c,
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`,
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY events.stream_id, events.stream_version`,
       [streamIds],
     );
     return rows.map(toStored);
   }
 
   async streamVersion(c: Sql, streamId: string): Promise<number> {
-    const { rows } = await this.q<{ version: number }>(c, 'SELECT version FROM streams WHERE stream_id = $1', [streamId]);
+    const { rows } = await this.q<{ version: number }>(
+      c,
+      'SELECT version FROM streams WHERE stream_id = $1',
+      [streamId],
+    );
     return rows[0]?.version ?? 0;
   }
 }
 
+// The text casts keep bigint/xid8 exact in JavaScript. They shadow the column names in
+// ORDER BY, so every ORDER BY names `events.<column>` (a text sort would put 10000 before 9996).
 const COLUMNS = `global_position::text, transaction_id::text, stream_id, stream_version, event_id::text, type,
   schema_version, occurred_at, recorded_at, data, metadata`;
 

@@ -1,3 +1,5 @@
+import { createPublicKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** Typed configuration, validated once at boot. */
@@ -7,7 +9,8 @@ export interface AppConfig {
   databaseUrl?: string;
   dataDir: string;
   dbPoolSize: number;
-  roles: { api: boolean; projector: boolean; consumer: boolean };
+  /** every instance serves HTTP; these roles run beside it */
+  roles: { projector: boolean; consumer: boolean };
   kafka: {
     brokers: string[];
     clientId: string;
@@ -19,7 +22,32 @@ export interface AppConfig {
   projector: { batchSize: number; idleMs: number };
   bodyLimit: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  auth: AuthConfig;
+  rateLimit: { ingestPerMin: number; queryPerMin: number };
+  /** Origins allowed by CORS; empty = CORS closed (no CORS headers at all). */
+  corsOrigins: string[];
 }
+
+/**
+ * How bearer tokens are verified. Exactly one key source: `secret` (HS256, single node) or
+ * `publicKeyPem` / `jwksUrl` (RS256, production). With none configured, an HS256 secret is
+ * generated once and kept in `secretFile`.
+ */
+export interface AuthConfig {
+  algorithm: 'HS256' | 'RS256';
+  secret?: string;
+  publicKeyPem?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+  /** where the generated HS256 secret lives (DATA_DIR/jwt-secret) */
+  secretFile: string;
+  /** true when a DATABASE_URL is set and no key was configured: generating one deserves a warning */
+  warnOnGeneratedSecret: boolean;
+}
+
+/** Minimum length of JWT_SECRET: HS256 keys must be at least as long as the hash (RFC 7518 §3.2). */
+export const MIN_JWT_SECRET_LENGTH = 32;
 
 export class ConfigError extends Error {}
 
@@ -28,7 +56,8 @@ function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, ma
   if (raw === undefined || raw === '') return dflt;
   if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
   const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max)
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
   return n;
 }
 
@@ -51,11 +80,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     .map((s) => s.trim())
     .filter(Boolean);
   for (const b of brokers) {
-    if (!/^[A-Za-z0-9.\-[\]:]+:\d+$/.test(b)) throw new ConfigError(`KAFKA_BROKERS entry "${b}" must be host:port`);
+    if (!/^[A-Za-z0-9.\-[\]:]+:\d+$/.test(b))
+      throw new ConfigError(`KAFKA_BROKERS entry "${b}" must be host:port`);
   }
   const logLevel = (env.LOG_LEVEL ?? 'log') as AppConfig['logLevel'];
   if (!['error', 'warn', 'log', 'debug', 'verbose'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL must be one of error, warn, log, debug, verbose');
+  }
+  const consumer = bool(env, 'ROLE_CONSUMER', brokers.length > 0);
+  if (consumer && brokers.length === 0) {
+    throw new ConfigError(
+      'ROLE_CONSUMER is on but KAFKA_BROKERS is empty: set KAFKA_BROKERS=host:port[,host:port]',
+    );
   }
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
@@ -64,9 +100,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: path.resolve(env.DATA_DIR || '.data'),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
     roles: {
-      api: bool(env, 'ROLE_API', true),
       projector: bool(env, 'ROLE_PROJECTOR', true),
-      consumer: bool(env, 'ROLE_CONSUMER', brokers.length > 0),
+      consumer,
     },
     kafka: {
       brokers,
@@ -82,7 +117,108 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     bodyLimit: env.BODY_LIMIT || '70mb',
     logLevel,
+    auth: authConfig(env, path.resolve(env.DATA_DIR || '.data'), databaseUrl !== undefined),
+    rateLimit: {
+      ingestPerMin: int(env, 'RATE_LIMIT_INGEST_PER_MIN', 600, 1, 100_000_000),
+      queryPerMin: int(env, 'RATE_LIMIT_QUERY_PER_MIN', 1200, 1, 100_000_000),
+    },
+    corsOrigins: corsOrigins(env),
   };
+}
+
+// Values of secret variables are never echoed in these messages.
+function authConfig(env: NodeJS.ProcessEnv, dataDir: string, hasDatabaseUrl: boolean): AuthConfig {
+  const secret = env.JWT_SECRET || undefined;
+  const publicKeyPem = env.JWT_PUBLIC_KEY ? publicKey(env.JWT_PUBLIC_KEY) : undefined;
+  const jwksUrl = env.JWT_JWKS_URL ? jwks(env.JWT_JWKS_URL) : undefined;
+  if (secret !== undefined && (publicKeyPem || jwksUrl)) {
+    // one algorithm per deployment: accepting both would reopen algorithm confusion
+    throw new ConfigError(
+      'set either JWT_SECRET (HS256) or JWT_PUBLIC_KEY / JWT_JWKS_URL (RS256), not both',
+    );
+  }
+  if (publicKeyPem && jwksUrl)
+    throw new ConfigError('set either JWT_PUBLIC_KEY or JWT_JWKS_URL, not both');
+  if (secret !== undefined && secret.length < MIN_JWT_SECRET_LENGTH) {
+    throw new ConfigError(`JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters`);
+  }
+  const issuer = env.JWT_ISSUER || undefined;
+  const audience = env.JWT_AUDIENCE || undefined;
+  if (issuer !== undefined && issuer.length > 512)
+    throw new ConfigError('JWT_ISSUER must be at most 512 characters');
+  if (audience !== undefined && audience.length > 512)
+    throw new ConfigError('JWT_AUDIENCE must be at most 512 characters');
+  const rs = publicKeyPem !== undefined || jwksUrl !== undefined;
+  return {
+    algorithm: rs ? 'RS256' : 'HS256',
+    ...(secret !== undefined ? { secret } : {}),
+    ...(publicKeyPem !== undefined ? { publicKeyPem } : {}),
+    ...(jwksUrl !== undefined ? { jwksUrl } : {}),
+    ...(issuer !== undefined ? { issuer } : {}),
+    ...(audience !== undefined ? { audience } : {}),
+    secretFile: path.join(dataDir, 'jwt-secret'),
+    warnOnGeneratedSecret: hasDatabaseUrl && secret === undefined && !rs,
+  };
+}
+
+/** JWT_PUBLIC_KEY: PEM text (literal `\n` accepted) or the path of a PEM file; RSA, 2048 bits or more. */
+function publicKey(raw: string): string {
+  let pem = raw.replace(/\\n/g, '\n').trim();
+  if (!pem.startsWith('-----BEGIN')) {
+    if (!existsSync(pem))
+      throw new ConfigError('JWT_PUBLIC_KEY must be a PEM public key or the path of a PEM file');
+    pem = readFileSync(pem, 'utf8').trim();
+  }
+  if (/PRIVATE KEY-----/.test(pem))
+    throw new ConfigError('JWT_PUBLIC_KEY must be a public key, not a private key');
+  let key;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    throw new ConfigError('JWT_PUBLIC_KEY is not a valid PEM public key');
+  }
+  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new ConfigError(
+      'JWT_PUBLIC_KEY must be an RSA key of at least 2048 bits (tokens are RS256)',
+    );
+  }
+  return key.export({ type: 'spki', format: 'pem' }).toString();
+}
+
+/** JWT_JWKS_URL: https, or http on a loopback host only. */
+function jwks(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('JWT_JWKS_URL must be an absolute URL');
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigError('JWT_JWKS_URL must be an https:// URL (http:// only on a loopback host)');
+  }
+  return url.toString();
+}
+
+function corsOrigins(env: NodeJS.ProcessEnv): string[] {
+  const list = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const o of list) {
+    let ok = false;
+    try {
+      const u = new URL(o);
+      ok = (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === o.replace(/\/$/, '');
+    } catch {
+      ok = false;
+    }
+    if (!ok)
+      throw new ConfigError(
+        `CORS_ORIGINS entry "${o}" must be an origin such as https://dashboard.example.org`,
+      );
+  }
+  return list.map((o) => o.replace(/\/$/, ''));
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

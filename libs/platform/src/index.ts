@@ -5,3 +5,4 @@ export * from './exception.filter';
 export * from './database.module';
 export * from './embedded-postgres';
 export * from './clock';
+export * from './auth';

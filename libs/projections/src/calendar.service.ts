@@ -1,4 +1,11 @@
-import { builtInYears, calendarRows, createCalendar, type OfficialCalendar, type YearCalendar } from '@app/calendar';
+import {
+  builtInYears,
+  calendarRows,
+  createCalendar,
+  type OfficialCalendar,
+  type YearCalendar,
+} from '@app/calendar';
+import { withTransaction } from '@app/event-store';
 import type { Pool, PoolClient } from 'pg';
 import type { ComplianceProjector } from './projector';
 import { LIVE_SCHEMA } from './read-model-ddl';
@@ -36,7 +43,12 @@ export class CalendarService {
     const { rows } = await c.query<{ version: string }>('SELECT version::text FROM calendar_state');
     const version = BigInt(rows[0]?.version ?? '0');
     if (version === this.loadedVersion) return false;
-    const years = await c.query<{ year: number; rest_days: string[]; working_days: string[]; source: string }>(
+    const years = await c.query<{
+      year: number;
+      rest_days: string[];
+      working_days: string[];
+      source: string;
+    }>(
       `SELECT year, rest_days::text[] AS rest_days, working_days::text[] AS working_days, source FROM calendar_years ORDER BY year`,
     );
     const uploaded: YearCalendar[] = years.rows.map((r) => ({
@@ -46,7 +58,9 @@ export class CalendarService {
       source: r.source,
     }));
     this.calendar = createCalendar([...builtInYears(), ...uploaded]);
-    const next = new Map(uploaded.map((y) => [y.year, JSON.stringify([y.restDays, y.workingDays])]));
+    const next = new Map(
+      uploaded.map((y) => [y.year, JSON.stringify([y.restDays, y.workingDays])]),
+    );
     this.changedYears = [...new Set([...next.keys(), ...this.uploaded.keys()])].filter(
       (y) => next.get(y) !== this.uploaded.get(y),
     );
@@ -73,36 +87,33 @@ export class CalendarService {
     await c.query(
       `INSERT INTO business_days (day, is_working, working_index, provisional)
        SELECT * FROM unnest($1::date[], $2::bool[], $3::int[], $4::bool[])`,
-      [rows.map((r) => r.date), rows.map((r) => r.isWorking), rows.map((r) => r.workingIndex), rows.map((r) => r.provisional)],
+      [
+        rows.map((r) => r.date),
+        rows.map((r) => r.isWorking),
+        rows.map((r) => r.workingIndex),
+        rows.map((r) => r.provisional),
+      ],
     );
   }
 
   /** Makes sure the SQL calendar table exists for the calendar in force (any role, at boot). */
   async ensureTable(): Promise<void> {
     await this.refresh();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withTransaction(this.pool, async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('calendar-table'))`);
-      const { rows } = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM business_days');
+      const { rows } = await client.query<{ n: string }>(
+        'SELECT count(*)::text AS n FROM business_days',
+      );
       if (rows[0].n === '0') await this.writeTable(client);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
    * After an upload: rewrite the calendar table and recompute every contract whose deadlines
    * were provisional, in one transaction (readers see the old or the new calendar, never a mix).
    */
-  async applyChange(projector: ComplianceProjector, schema = LIVE_SCHEMA): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+  applyChange(projector: ComplianceProjector, schema = LIVE_SCHEMA): Promise<number> {
+    return withTransaction(this.pool, async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('calendar-table'))`);
       await this.writeTable(client);
       // Provisional deadlines, and any deadline whose span touches a year that changed (an
@@ -118,14 +129,9 @@ export class CalendarService {
         [years],
       );
       const ids = rows.map((r) => r.contract_id);
-      for (let i = 0; i < ids.length; i += 1000) await projector.recompute(client, schema, ids.slice(i, i + 1000));
-      await client.query('COMMIT');
+      for (let i = 0; i < ids.length; i += 1000)
+        await projector.recompute(client, schema, ids.slice(i, i + 1000));
       return ids.length;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 }

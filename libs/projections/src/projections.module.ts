@@ -13,11 +13,16 @@ import { GetUnitComplianceHandler, ListUnitsHandler } from './queries/units.quer
 @Module({
   imports: [CqrsModule],
   providers: [
-    { provide: CalendarService, inject: [PgEventStore], useFactory: (s: PgEventStore) => new CalendarService(s.pool) },
+    {
+      provide: CalendarService,
+      inject: [PgEventStore],
+      useFactory: (s: PgEventStore) => new CalendarService(s.pool),
+    },
     {
       provide: ComplianceProjector,
       inject: [PgEventStore, CalendarService],
-      useFactory: (s: PgEventStore, cal: CalendarService) => new ComplianceProjector(s.pool, s, () => cal.current),
+      useFactory: (s: PgEventStore, cal: CalendarService) =>
+        new ComplianceProjector(s.pool, s, () => cal.current),
     },
     ProjectorDaemon,
     RebuildService,

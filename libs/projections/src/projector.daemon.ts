@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { PgEventStore } from '@app/event-store';
 import { APP_CONFIG, type AppConfig } from '@app/platform';
 import type { PoolClient } from 'pg';
@@ -60,9 +66,10 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
   private async tryLock(): Promise<boolean> {
     if (this.lockClient) return true;
     const client = await this.store.pool.connect();
-    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
-      `projection:${PROJECTION_NAME}`,
-    ]);
+    const { rows } = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
+      [`projection:${PROJECTION_NAME}`],
+    );
     if (rows[0].ok) {
       this.lockClient = client;
       this.logger.log('leader: projecting');
@@ -107,7 +114,9 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
       } catch (err) {
         this.state = 'error';
         this.lastError = (err as Error).message;
-        this.logger.error(`projection failed, retrying in ${backoff} ms: ${(err as Error).message}`);
+        this.logger.error(
+          `projection failed, retrying in ${backoff} ms: ${(err as Error).message}`,
+        );
         await this.releaseLock(); // the lock's session may be the broken one
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 30_000);

@@ -1,6 +1,13 @@
 import { assessContract, toFact, type WorkCalendar } from '@app/domain';
-import { PgEventStore, START, type Checkpoint, type Sql, type StoredEvent } from '@app/event-store';
-import type { Pool, PoolClient } from 'pg';
+import {
+  PgEventStore,
+  START,
+  withTransaction,
+  type Checkpoint,
+  type Sql,
+  type StoredEvent,
+} from '@app/event-store';
+import type { Pool } from 'pg';
 import { LIVE_SCHEMA, PROJECTION_NAME } from './read-model-ddl';
 import { rowsOf } from './rows';
 
@@ -30,7 +37,10 @@ export class ComplianceProjector {
   ) {}
 
   static async ensureCheckpoint(c: Sql, name: string): Promise<void> {
-    await c.query('INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
+    await c.query(
+      'INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING',
+      [name],
+    );
   }
 
   static async readCheckpoint(c: Sql, name: string, forUpdate = false): Promise<Checkpoint> {
@@ -38,42 +48,39 @@ export class ComplianceProjector {
       `SELECT transaction_id::text, global_position::text FROM projection_checkpoints WHERE name = $1${forUpdate ? ' FOR UPDATE' : ''}`,
       [name],
     );
-    return rows[0] ? { transactionId: rows[0].transaction_id, globalPosition: rows[0].global_position } : START;
+    return rows[0]
+      ? { transactionId: rows[0].transaction_id, globalPosition: rows[0].global_position }
+      : START;
   }
 
   /** Projects one batch. Returns the number of events consumed (0 when caught up). */
-  async runBatch(target: ProjectionTarget, batchSize: number): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+  runBatch(target: ProjectionTarget, batchSize: number): Promise<number> {
+    return withTransaction(this.pool, async (client) => {
       await ComplianceProjector.ensureCheckpoint(client, target.checkpoint);
       const from = await ComplianceProjector.readCheckpoint(client, target.checkpoint, true);
       const events = await this.store.readAll(client, from, batchSize);
-      if (events.length === 0) {
-        await client.query('COMMIT');
-        return 0;
-      }
+      if (events.length === 0) return 0;
       const touched = [...new Set(events.map((e) => e.streamId))];
       await this.recompute(client, target.schema, touched);
       const last = events[events.length - 1];
       const moved = await client.query(
         `UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now()
           WHERE name = $1 AND transaction_id = $4::xid8 AND global_position = $5`,
-        [target.checkpoint, last.transactionId, last.globalPosition, from.transactionId, from.globalPosition],
+        [
+          target.checkpoint,
+          last.transactionId,
+          last.globalPosition,
+          from.transactionId,
+          from.globalPosition,
+        ],
       );
       if (moved.rowCount !== 1) throw new Error(`checkpoint ${target.checkpoint} moved under us`);
-      await client.query('COMMIT');
       return events.length;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Recomputes the given contracts from their whole histories, in the caller's transaction. */
-  async recompute(c: PoolClient, schema: string, contractIds: string[]): Promise<void> {
+  async recompute(c: Sql, schema: string, contractIds: string[]): Promise<void> {
     if (contractIds.length === 0) return;
     const history = await this.store.readStreams(c, contractIds);
     const byStream = new Map<string, StoredEvent[]>();
@@ -92,9 +99,18 @@ export class ComplianceProjector {
     };
     for (const [streamId, events] of byStream) {
       const facts = events.map((e) =>
-        toFact({ eventId: e.eventId, type: e.type, occurredAt: e.occurredAt, data: e.data, seq: Number(e.globalPosition) }),
+        toFact({
+          eventId: e.eventId,
+          type: e.type,
+          occurredAt: e.occurredAt,
+          data: e.data,
+          seq: Number(e.globalPosition),
+        }),
       );
-      const r = rowsOf(assessContract(streamId, facts, cal), events[events.length - 1].streamVersion);
+      const r = rowsOf(
+        assessContract(streamId, facts, cal),
+        events[events.length - 1].streamVersion,
+      );
       rows.contracts.push(r.contract);
       rows.obligations.push(...r.obligations);
       rows.invoices.push(...r.invoices);
@@ -102,7 +118,8 @@ export class ComplianceProjector {
       rows.allocations.push(...r.allocations);
     }
     const q = `"${schema}"`;
-    for (const t of TABLES) await c.query(`DELETE FROM ${q}.${t} WHERE contract_id = ANY($1::text[])`, [contractIds]);
+    for (const t of TABLES)
+      await c.query(`DELETE FROM ${q}.${t} WHERE contract_id = ANY($1::text[])`, [contractIds]);
     for (const t of TABLES) {
       const list = rows[t];
       if (list.length === 0) continue;
@@ -114,7 +131,9 @@ export class ComplianceProjector {
   }
 
   /** How far behind the head of the store a checkpoint is. */
-  async lag(name: string): Promise<{ checkpoint: Checkpoint; headPosition: string; behind: number }> {
+  async lag(
+    name: string,
+  ): Promise<{ checkpoint: Checkpoint; headPosition: string; behind: number }> {
     const checkpoint = await ComplianceProjector.readCheckpoint(this.pool, name);
     const { rows } = await this.pool.query<{ head: string | null; behind: string }>(
       `SELECT (SELECT max(global_position) FROM events)::text AS head,

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PgEventStore } from '@app/event-store';
+import { PgEventStore, withTransaction } from '@app/event-store';
 import { ComplianceProjector } from './projector';
 import { BUILD_SCHEMA, LIVE_SCHEMA, PROJECTION_NAME, readModelDdl } from './read-model-ddl';
 
@@ -22,7 +22,13 @@ const BUILD_CHECKPOINT = `${PROJECTION_NAME}@rebuild`;
 @Injectable()
 export class RebuildService {
   private readonly logger = new Logger('Rebuild');
-  status: RebuildStatus = { state: 'idle', startedAt: null, finishedAt: null, events: 0, error: null };
+  status: RebuildStatus = {
+    state: 'idle',
+    startedAt: null,
+    finishedAt: null,
+    events: 0,
+    error: null,
+  };
   private running: Promise<RebuildStatus> | null = null;
 
   constructor(
@@ -33,7 +39,13 @@ export class RebuildService {
   /** Starts a rebuild (or joins the one running) and returns its completion. */
   start(batchSize = 2000): Promise<RebuildStatus> {
     if (this.running) return this.running;
-    this.status = { state: 'running', startedAt: new Date().toISOString(), finishedAt: null, events: 0, error: null };
+    this.status = {
+      state: 'running',
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      events: 0,
+      error: null,
+    };
     this.running = this.run(batchSize)
       .then(() => {
         this.status = { ...this.status, state: 'done', finishedAt: new Date().toISOString() };
@@ -41,7 +53,12 @@ export class RebuildService {
       })
       .catch((err: Error) => {
         this.logger.error(`rebuild failed: ${err.message}`);
-        this.status = { ...this.status, state: 'failed', finishedAt: new Date().toISOString(), error: err.message };
+        this.status = {
+          ...this.status,
+          state: 'failed',
+          finishedAt: new Date().toISOString(),
+          error: err.message,
+        };
         return this.status;
       })
       .finally(() => {
@@ -54,7 +71,9 @@ export class RebuildService {
     const pool = this.store.pool;
     const lock = await pool.connect();
     try {
-      const { rows } = await lock.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext('rebuild:${PROJECTION_NAME}')) AS ok`);
+      const { rows } = await lock.query<{ ok: boolean }>(
+        `SELECT pg_try_advisory_lock(hashtext('rebuild:${PROJECTION_NAME}')) AS ok`,
+      );
       if (!rows[0].ok) throw new Error('another instance is rebuilding');
       await this.prepare();
       const target = { schema: BUILD_SCHEMA, checkpoint: BUILD_CHECKPOINT };
@@ -71,26 +90,16 @@ export class RebuildService {
     }
   }
 
-  private async prepare(): Promise<void> {
-    const c = await this.store.pool.connect();
-    try {
-      await c.query('BEGIN');
+  private prepare(): Promise<void> {
+    return withTransaction(this.store.pool, async (c) => {
       await c.query(`DROP SCHEMA IF EXISTS "${BUILD_SCHEMA}" CASCADE`);
       for (const sql of readModelDdl(BUILD_SCHEMA)) await c.query(sql);
       await c.query('DELETE FROM projection_checkpoints WHERE name = $1', [BUILD_CHECKPOINT]);
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
   }
 
-  private async swap(): Promise<void> {
-    const c = await this.store.pool.connect();
-    try {
-      await c.query('BEGIN');
+  private swap(): Promise<void> {
+    return withTransaction(this.store.pool, async (c) => {
       await ComplianceProjector.ensureCheckpoint(c, PROJECTION_NAME);
       await ComplianceProjector.readCheckpoint(c, PROJECTION_NAME, true); // waits for a live batch
       const built = await ComplianceProjector.readCheckpoint(c, BUILD_CHECKPOINT);
@@ -102,12 +111,6 @@ export class RebuildService {
         [PROJECTION_NAME, built.transactionId, built.globalPosition],
       );
       await c.query('DELETE FROM projection_checkpoints WHERE name = $1', [BUILD_CHECKPOINT]);
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
   }
 }

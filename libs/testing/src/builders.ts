@@ -22,7 +22,12 @@ export function at(date: string, time = '10:00:00'): string {
   return `${date}T${time}+08:00`;
 }
 
-function envelope(type: string, contractId: string, date: string, data: Record<string, unknown> = {}): Envelope {
+function envelope(
+  type: string,
+  contractId: string,
+  date: string,
+  data: Record<string, unknown> = {},
+): Envelope {
   return {
     eventId: randomUUID(),
     type,
@@ -44,24 +49,58 @@ export interface AwardOptions {
 export const ev = {
   award: (contractId: string, date: string, o: AwardOptions = {}) =>
     envelope('AwardNoticeIssued', contractId, date, {
-      purchasingUnit: o.unit ?? { code: 'U-500102-001', name: '重庆市涪陵区教育委员会', region: '500102' },
-      supplier: { creditCode: o.supplierCode ?? creditCode(1), name: '重庆某某科技有限公司', size: o.size ?? 'small' },
+      purchasingUnit: o.unit ?? {
+        code: 'U-500102-001',
+        name: '重庆市涪陵区教育委员会',
+        region: '500102',
+      },
+      supplier: {
+        creditCode: o.supplierCode ?? creditCode(1),
+        name: '重庆某某科技有限公司',
+        size: o.size ?? 'small',
+      },
       project: { code: `P-${contractId}`, name: '教学设备采购', method: '公开招标' },
       awardAmount: o.amount ?? '1250000.00',
     }),
   signed: (contractId: string, date: string, amount = '1250000.00', prepaymentRatio?: string) =>
-    envelope('ContractSigned', contractId, date, { amount, ...(prepaymentRatio ? { prepaymentRatio } : {}) }),
-  announced: (contractId: string, date: string) => envelope('ContractAnnounced', contractId, date, {}),
+    envelope('ContractSigned', contractId, date, {
+      amount,
+      ...(prepaymentRatio ? { prepaymentRatio } : {}),
+    }),
+  announced: (contractId: string, date: string) =>
+    envelope('ContractAnnounced', contractId, date, {}),
   filed: (contractId: string, date: string) => envelope('ContractFiled', contractId, date, {}),
-  performed: (contractId: string, date: string) => envelope('PerformanceCompleted', contractId, date, {}),
+  performed: (contractId: string, date: string) =>
+    envelope('PerformanceCompleted', contractId, date, {}),
   accepted: (contractId: string, date: string, passed = true) =>
     envelope('AcceptanceCompleted', contractId, date, { passed }),
-  invoice: (contractId: string, date: string, invoiceNo: string, amount: string, stage = 'progress') =>
-    envelope('InvoiceReceived', contractId, date, { invoiceNo, amount, stage }),
-  payment: (contractId: string, date: string, paymentId: string, amount: string, kind = 'progress', invoiceNo?: string) =>
-    envelope('PaymentMade', contractId, date, { paymentId, amount, kind, ...(invoiceNo ? { invoiceNo } : {}) }),
+  invoice: (
+    contractId: string,
+    date: string,
+    invoiceNo: string,
+    amount: string,
+    stage = 'progress',
+  ) => envelope('InvoiceReceived', contractId, date, { invoiceNo, amount, stage }),
+  payment: (
+    contractId: string,
+    date: string,
+    paymentId: string,
+    amount: string,
+    kind = 'progress',
+    invoiceNo?: string,
+  ) =>
+    envelope('PaymentMade', contractId, date, {
+      paymentId,
+      amount,
+      kind,
+      ...(invoiceNo ? { invoiceNo } : {}),
+    }),
   terminated: (contractId: string, date: string, reason = '双方协商解除') =>
     envelope('ContractTerminated', contractId, date, { reason }),
-  retracted: (contractId: string, date: string, retractedEventId: string, reason = '数据录入错误') =>
-    envelope('EventRetracted', contractId, date, { retractedEventId, reason }),
+  retracted: (
+    contractId: string,
+    date: string,
+    retractedEventId: string,
+    reason = '数据录入错误',
+  ) => envelope('EventRetracted', contractId, date, { retractedEventId, reason }),
 };

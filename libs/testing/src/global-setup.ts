@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startEmbeddedPostgres } from '../../platform/src/embedded-postgres';
+import { kafkaSuitesSelected, startTestKafka, type StartedKafka } from './kafka-harness';
 
 /** Where the test PostgreSQL came from, for the log and teardown. */
 interface Started {
@@ -24,7 +25,7 @@ function dockerRuns(): boolean {
  * runs; else a real PostgreSQL from embedded-postgres. Each test file then creates its own
  * database on it (see createTestDatabase), so suites never share state.
  */
-export default async function globalSetup(): Promise<void> {
+async function startPostgres(): Promise<void> {
   const g = globalThis as { __testPg?: Started };
   if (process.env.TEST_DATABASE_URL) {
     process.env.TEST_PG_ADMIN_URL = process.env.TEST_DATABASE_URL;
@@ -44,5 +45,21 @@ export default async function globalSetup(): Promise<void> {
   const db = await startEmbeddedPostgres(dir, { database: 'postgres', persistent: false });
   process.env.TEST_PG_ADMIN_URL = db.url;
   g.__testPg = { kind: 'embedded', stop: () => db.stop() };
-  console.log(`\n[test] PostgreSQL: embedded-postgres on port ${db.port} (no TEST_DATABASE_URL, no Docker)`);
+  console.log(
+    `\n[test] PostgreSQL: embedded-postgres on port ${db.port} (no TEST_DATABASE_URL, no Docker)`,
+  );
+}
+
+/** PostgreSQL as above; then Kafka when a Kafka suite is selected (see kafka-harness.ts). */
+export default async function globalSetup(globalConfig?: {
+  rootDir?: string;
+  testPathPatterns?: { patterns?: readonly string[] };
+}): Promise<void> {
+  await startPostgres();
+  const rootDir = globalConfig?.rootDir ?? path.resolve(__dirname, '../../..');
+  if (!kafkaSuitesSelected(rootDir, globalConfig?.testPathPatterns?.patterns ?? [])) {
+    process.env.TEST_KAFKA_UNAVAILABLE = 'not started: no Kafka suite among the selected paths';
+    return;
+  }
+  (globalThis as { __testKafka?: StartedKafka | null }).__testKafka = await startTestKafka(rootDir);
 }

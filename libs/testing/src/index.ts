@@ -1,2 +1,4 @@
 export * from './test-database';
 export * from './builders';
+export * from './history-generator';
+export * from './kafka-harness';

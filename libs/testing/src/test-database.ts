@@ -10,7 +10,10 @@ export interface TestDatabase {
 
 function adminUrl(): string {
   const url = process.env.TEST_PG_ADMIN_URL;
-  if (!url) throw new Error('TEST_PG_ADMIN_URL is not set: run the tests through jest (globalSetup starts PostgreSQL)');
+  if (!url)
+    throw new Error(
+      'TEST_PG_ADMIN_URL is not set: run the tests through jest (globalSetup starts PostgreSQL)',
+    );
   return url;
 }
 
@@ -48,7 +51,13 @@ export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
 
 /** Runs the given migrations on a database (as the service does at boot). */
 export async function migrate(url: string, migrations: MixedList<Function>): Promise<void> {
-  const ds = new DataSource({ type: 'postgres', url, migrations, migrationsTransactionMode: 'each', logging: ['error'] });
+  const ds = new DataSource({
+    type: 'postgres',
+    url,
+    migrations,
+    migrationsTransactionMode: 'each',
+    logging: ['error'],
+  });
   await ds.initialize();
   try {
     await ds.runMigrations();

@@ -1,11 +1,28 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Put, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  ParseIntPipe,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { validateYearCalendar } from '@app/calendar';
 import { PgEventStore } from '@app/event-store';
-import { NotFoundError, ValidationFailed } from '@app/platform';
-import { CalendarService, ComplianceProjector, PROJECTION_NAME, ProjectorDaemon, RebuildService } from '@app/projections';
+import { Clock, NotFoundError, Roles, ValidationFailed } from '@app/platform';
+import {
+  CalendarService,
+  ComplianceProjector,
+  PROJECTION_NAME,
+  ProjectorDaemon,
+  RebuildService,
+} from '@app/projections';
 
 @ApiTags('admin')
+@Roles('admin')
 @Controller('v1/admin')
 export class AdminController {
   constructor(
@@ -14,6 +31,7 @@ export class AdminController {
     private readonly daemon: ProjectorDaemon,
     private readonly rebuilds: RebuildService,
     private readonly calendar: CalendarService,
+    private readonly clock: Clock,
   ) {}
 
   @Get('projections')
@@ -38,11 +56,13 @@ export class AdminController {
   @Post('projections/:name/rebuild')
   @HttpCode(202)
   @ApiOperation({
-    summary: 'Rebuild a projection into new tables while the old ones serve, then switch atomically',
+    summary:
+      'Rebuild a projection into new tables while the old ones serve, then switch atomically',
     description: '`?wait=true` answers when the rebuild has finished (200 semantics, still 202).',
   })
   async rebuild(@Param('name') name: string, @Query('wait') wait?: string) {
-    if (name !== PROJECTION_NAME) throw new NotFoundError(`projection ${name} not found`, 'PROJECTION.NOT_FOUND');
+    if (name !== PROJECTION_NAME)
+      throw new NotFoundError(`projection ${name} not found`, 'PROJECTION.NOT_FOUND');
     const done = this.rebuilds.start();
     if (wait === 'true') return done;
     return this.rebuilds.status;
@@ -51,29 +71,49 @@ export class AdminController {
   @Get('calendar')
   @ApiOperation({ summary: 'Years with an official holiday calendar (package data and uploads)' })
   async years() {
-    const { rows } = await this.store.pool.query(`SELECT year, source, loaded_at FROM calendar_years ORDER BY year`);
+    const { rows } = await this.store.pool.query(
+      `SELECT year, source, loaded_at FROM calendar_years ORDER BY year`,
+    );
     await this.calendar.refresh();
     return { officialYears: this.calendar.current.coveredYears(), uploaded: rows };
   }
 
   @Put('calendar/:year')
-  @ApiOperation({ summary: "Load a year's State Council holiday notice (rest days and make-up working days)" })
+  @ApiOperation({
+    summary: "Load a year's State Council holiday notice (rest days and make-up working days)",
+  })
   @ApiBody({
     schema: {
       type: 'object',
       required: ['restDays', 'workingDays'],
       properties: {
         restDays: { type: 'array', items: { type: 'string', format: 'date' } },
-        workingDays: { type: 'array', items: { type: 'string', format: 'date' }, description: '调休上班 (weekend days)' },
+        workingDays: {
+          type: 'array',
+          items: { type: 'string', format: 'date' },
+          description: '调休上班 (weekend days)',
+        },
         source: { type: 'string', example: '国办发明电〔2026〕1号' },
       },
     },
   })
   async putYear(@Param('year', ParseIntPipe) year: number, @Body() body: unknown) {
-    const input = body && typeof body === 'object' ? { source: `admin upload ${new Date().toISOString()}`, ...body } : body;
+    const input =
+      body && typeof body === 'object'
+        ? { source: `admin upload ${new Date(this.clock.now()).toISOString()}`, ...body }
+        : body;
     const r = validateYearCalendar(input, year);
-    if (!r.ok) throw new ValidationFailed('the calendar year is not valid', r.errors, 'CALENDAR.INVALID_YEAR');
+    if (!r.ok)
+      throw new ValidationFailed(
+        'the calendar year is not valid',
+        r.errors,
+        'CALENDAR.INVALID_YEAR',
+      );
     await this.store.transaction((c) => CalendarService.storeYear(c, r.value));
-    return { ...r.value, status: 'stored', note: 'deadlines depending on this year are recomputed by the projector' };
+    return {
+      ...r.value,
+      status: 'stored',
+      note: 'deadlines depending on this year are recomputed by the projector',
+    };
   }
 }

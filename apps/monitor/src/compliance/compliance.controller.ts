@@ -11,7 +11,7 @@ import {
   ListViolationsQuery,
   allViolations,
 } from '@app/projections';
-import { Clock, NotFoundError, ValidationFailed } from '@app/platform';
+import { Clock, NotFoundError, Roles, ValidationFailed } from '@app/platform';
 import type { Request, Response } from 'express';
 import { scopeOf } from './access';
 import { AsOfQuery, ComplianceQuery, UnitsQuery, ViolationsQuery } from './query-params.dto';
@@ -32,26 +32,66 @@ export class ComplianceController {
   }
 
   @Get('units')
+  @Roles('inspector')
   @ApiOperation({ summary: 'Purchasing units ranked, with per-rule counts and on-time rate' })
   units(@Query() q: UnitsQuery, @Req() req: Request) {
     return this.queries.execute(
-      new ListUnitsQuery(this.asOf(q), q.region, q.rule, q.sort ?? 'onTimeRate', q.page ?? 1, q.pageSize ?? 50, scopeOf(req)),
+      new ListUnitsQuery(
+        this.asOf(q),
+        q.region,
+        q.rule,
+        q.sort ?? 'onTimeRate',
+        q.page ?? 1,
+        q.pageSize ?? 50,
+        scopeOf(req),
+      ),
     );
   }
 
   @Get('units/:unitCode/compliance')
-  @ApiOperation({ summary: 'Per rule: counts by status, on-time rate, mean and median delay; prepayment SME / non-SME' })
-  compliance(@Param('unitCode') unitCode: string, @Query() q: ComplianceQuery, @Req() req: Request) {
-    if (q.from && q.to && q.from > q.to) throw new ValidationFailed('from must not be after to', [{ path: 'from', message: 'from must not be after to' }]);
-    return this.queries.execute(new GetUnitComplianceQuery(unitCode, this.asOf(q), q.from, q.to, scopeOf(req)));
+  @Roles('inspector')
+  @ApiOperation({
+    summary:
+      'Per rule: counts by status, on-time rate, mean and median delay; prepayment SME / non-SME',
+  })
+  compliance(
+    @Param('unitCode') unitCode: string,
+    @Query() q: ComplianceQuery,
+    @Req() req: Request,
+  ) {
+    if (q.from && q.to && q.from > q.to)
+      throw new ValidationFailed('from must not be after to', [
+        { path: 'from', message: 'from must not be after to' },
+      ]);
+    return this.queries.execute(
+      new GetUnitComplianceQuery(unitCode, this.asOf(q), q.from, q.to, scopeOf(req)),
+    );
   }
 
   @Get('violations')
-  @ApiOperation({ summary: 'Violations (late or overdue), newest deadline first; Accept: text/csv exports them all' })
+  @Roles('inspector')
+  @ApiOperation({
+    summary:
+      'Violations (late or overdue), newest deadline first; Accept: text/csv exports them all',
+  })
   @ApiProduces('application/json', 'text/csv')
-  async violations(@Query() q: ViolationsQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    if (q.from && q.to && q.from > q.to) throw new ValidationFailed('from must not be after to', [{ path: 'from', message: 'from must not be after to' }]);
-    const filter = { asOf: this.asOf(q), unit: q.unit, rule: q.rule, status: q.status, from: q.from, to: q.to };
+  async violations(
+    @Query() q: ViolationsQuery,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    if (q.from && q.to && q.from > q.to)
+      throw new ValidationFailed('from must not be after to', [
+        { path: 'from', message: 'from must not be after to' },
+      ]);
+    const filter = {
+      asOf: this.asOf(q),
+      unit: q.unit,
+      rule: q.rule,
+      status: q.status,
+      from: q.from,
+      to: q.to,
+    };
     if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
       res.status(200);
       res.setHeader('content-type', 'text/csv; charset=utf-8');
@@ -63,21 +103,35 @@ export class ComplianceController {
       res.end();
       return;
     }
-    return this.queries.execute(new ListViolationsQuery(filter, q.page ?? 1, q.pageSize ?? 50, scopeOf(req)));
+    return this.queries.execute(
+      new ListViolationsQuery(filter, q.page ?? 1, q.pageSize ?? 50, scopeOf(req)),
+    );
   }
 
   @Get('contracts/:contractId')
-  @ApiOperation({ summary: 'A contract as of a date: obligations with deadlines, status, delay; prepayment; data quality' })
+  @Roles('inspector', 'supplier')
+  @ApiOperation({
+    summary:
+      'A contract as of a date: obligations with deadlines, status, delay; prepayment; data quality',
+  })
   contract(@Param('contractId') contractId: string, @Query() q: AsOfQuery, @Req() req: Request) {
-    if (!CONTRACT_ID_PATTERN.test(contractId)) throw new NotFoundError(`contract ${contractId} not found`, 'CONTRACT.NOT_FOUND');
+    if (!CONTRACT_ID_PATTERN.test(contractId))
+      throw new NotFoundError(`contract ${contractId} not found`, 'CONTRACT.NOT_FOUND');
     return this.queries.execute(new GetContractQuery(contractId, this.asOf(q), scopeOf(req)));
   }
 
   @Get('suppliers/:creditCode/payments')
+  @Roles('inspector', 'supplier')
   @Header('cache-control', 'no-store')
-  @ApiOperation({ summary: "A supplier's invoices with due dates, paid amounts and status; prepayment entitled vs received" })
+  @ApiOperation({
+    summary:
+      "A supplier's invoices with due dates, paid amounts and status; prepayment entitled vs received",
+  })
   payments(@Param('creditCode') creditCode: string, @Query() q: AsOfQuery, @Req() req: Request) {
-    if (!isValidCreditCode(creditCode)) throw new NotFoundError(`supplier ${creditCode} not found`, 'SUPPLIER.NOT_FOUND');
-    return this.queries.execute(new GetSupplierPaymentsQuery(creditCode, this.asOf(q), scopeOf(req)));
+    if (!isValidCreditCode(creditCode))
+      throw new NotFoundError(`supplier ${creditCode} not found`, 'SUPPLIER.NOT_FOUND');
+    return this.queries.execute(
+      new GetSupplierPaymentsQuery(creditCode, this.asOf(q), scopeOf(req)),
+    );
   }
 }

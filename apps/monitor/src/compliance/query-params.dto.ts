@@ -1,6 +1,16 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, registerDecorator, type ValidationOptions } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  registerDecorator,
+  type ValidationOptions,
+} from 'class-validator';
 import { isBusinessDate } from '@app/domain';
 import { UNIT_SORTS, type UnitSort } from '@app/projections';
 
@@ -16,13 +26,17 @@ export function IsBusinessDate(options?: ValidationOptions): PropertyDecorator {
       options,
       validator: {
         validate: (v: unknown) => isBusinessDate(v) && v >= '2000-01-01' && v <= '2100-12-31',
-        defaultMessage: (a) => `${a?.property} must be a date YYYY-MM-DD between 2000-01-01 and 2100-12-31`,
+        defaultMessage: (a) =>
+          `${a?.property} must be a date YYYY-MM-DD between 2000-01-01 and 2100-12-31`,
       },
     });
 }
 
 export class AsOfQuery {
-  @ApiPropertyOptional({ example: '2021-10-20', description: 'business date (Asia/Shanghai); default today' })
+  @ApiPropertyOptional({
+    example: '2021-10-20',
+    description: 'business date (Asia/Shanghai); default today',
+  })
   @IsOptional()
   @IsBusinessDate()
   asOf?: string;
@@ -58,7 +72,11 @@ export class UnitsQuery extends PageQuery {
   @IsIn(OBLIGATION_RULES)
   rule?: string;
 
-  @ApiPropertyOptional({ enum: UNIT_SORTS, default: 'onTimeRate', description: 'onTimeRate = worst first' })
+  @ApiPropertyOptional({
+    enum: UNIT_SORTS,
+    default: 'onTimeRate',
+    description: 'onTimeRate = worst first',
+  })
   @IsOptional()
   @IsIn(UNIT_SORTS)
   sort?: UnitSort;

@@ -1,6 +1,8 @@
 import type { ViolationView } from '@app/projections';
 
-const COLUMNS: Array<[string, (v: ViolationView) => unknown]> = [
+type Cell = string | number | boolean | null;
+
+const COLUMNS: Array<[string, (v: ViolationView) => Cell]> = [
   ['合同编号 contractId', (v) => v.contractId],
   ['规则 rule', (v) => v.rule],
   ['义务 key', (v) => v.key],
@@ -19,7 +21,7 @@ const COLUMNS: Array<[string, (v: ViolationView) => unknown]> = [
 ];
 
 /** RFC 4180 quoting; a leading = + - @ is neutralised so Excel never runs a formula. */
-function cell(x: unknown): string {
+function cell(x: Cell): string {
   if (x === null || x === undefined) return '';
   let s = String(x);
   if (/^[=+\-@\t\r]/.test(s) && typeof x === 'string') s = `'${s}`;

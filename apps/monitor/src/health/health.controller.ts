@@ -1,11 +1,13 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PgEventStore } from '@app/event-store';
+import { Public } from '@app/platform';
 import type { Response } from 'express';
 import { ProjectorDaemon } from '@app/projections';
 import { HealthIndicators } from './health-indicators';
 
 @ApiTags('operations')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -26,7 +28,8 @@ export class HealthController {
     const components = this.indicators.report();
     const ok = database === 'up';
     res.status(ok ? 200 : 503);
-    const projector = { state: this.projector.state, lastError: this.projector.lastError };
+    // error texts stay out of this open endpoint (they can quote data): see /v1/admin/projections
+    const projector = { state: this.projector.state };
     return { status: ok ? 'ok' : 'unavailable', database, projector, ...components };
   }
 }

@@ -27,7 +27,9 @@ export class EventStore1732600000000 implements MigrationInterface {
         CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version),
         CONSTRAINT events_stream_version_positive CHECK (stream_version > 0)
       )`);
-    await q.query(`CREATE INDEX events_transaction_position_idx ON events (transaction_id, global_position)`);
+    await q.query(
+      `CREATE INDEX events_transaction_position_idx ON events (transaction_id, global_position)`,
+    );
     await q.query(`
       CREATE TABLE streams (
         stream_id  text        PRIMARY KEY,

@@ -5,11 +5,15 @@ import { NotFoundError } from '@app/platform';
 import { LIVE_SCHEMA } from '../read-model-ddl';
 import { GetContractQuery, type ContractView, type ObligationView } from './get-contract.query';
 import { scopeSql } from './scope';
-import { obligationStatusColumns, prepaymentStatusSql } from './status-sql';
+import {
+  obligationStatusColumns,
+  prepaymentStatusSql,
+  type ObligationStatusRow,
+} from './status-sql';
 
 const RM = `"${LIVE_SCHEMA}"`;
 
-export function obligationView(r: Record<string, any>, asOf: string): ObligationView {
+export function obligationView(r: ObligationStatusRow, asOf: string): ObligationView {
   return {
     rule: r.rule,
     key: r.key,
@@ -43,7 +47,7 @@ export class GetContractHandler implements IQueryHandler<GetContractQuery> {
     const c = rows[0];
     if (!c) throw new NotFoundError(`contract ${q.contractId} not found`, 'CONTRACT.NOT_FOUND');
     const st = obligationStatusColumns('o', '$2::date');
-    const obligations = await this.store.pool.query(
+    const obligations = await this.store.pool.query<ObligationStatusRow>(
       `SELECT o.*, ${st.columns} FROM ${RM}.obligations o ${st.lateral}
         WHERE o.contract_id = $1 AND o.started_on <= $2::date
         ORDER BY o.started_on, array_position(ARRAY['signing','announcement','filing','acceptance','payment'], o.rule), o.key`,
@@ -69,9 +73,16 @@ export class GetContractHandler implements IQueryHandler<GetContractQuery> {
       contractId: c.contract_id,
       asOf: q.asOf,
       stage: c.stage,
-      purchasingUnit: c.unit_code ? { code: c.unit_code, name: c.unit_name, region: c.region } : null,
+      purchasingUnit: c.unit_code
+        ? { code: c.unit_code, name: c.unit_name, region: c.region }
+        : null,
       supplier: c.supplier_credit_code
-        ? { creditCode: c.supplier_credit_code, name: c.supplier_name, size: c.supplier_size, sme: c.sme }
+        ? {
+            creditCode: c.supplier_credit_code,
+            name: c.supplier_name,
+            size: c.supplier_size,
+            sme: c.sme,
+          }
         : null,
       project: c.project_code ? { code: c.project_code, name: c.project_name } : null,
       amount: amountFen === null ? null : fenToYuan(BigInt(amountFen)),

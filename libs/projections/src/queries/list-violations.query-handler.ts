@@ -1,9 +1,14 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { PgEventStore } from '@app/event-store';
 import { LIVE_SCHEMA } from '../read-model-ddl';
-import { ListViolationsQuery, type ViolationFilter, type ViolationPage, type ViolationView } from './list-violations.query';
+import {
+  ListViolationsQuery,
+  type ViolationFilter,
+  type ViolationPage,
+  type ViolationView,
+} from './list-violations.query';
 import { scopeSql, type AccessScope } from './scope';
-import { obligationStatusColumns } from './status-sql';
+import { obligationStatusColumns, type ObligationStatusRow } from './status-sql';
 
 const RM = `"${LIVE_SCHEMA}"`;
 
@@ -50,7 +55,10 @@ export function violationsSql(
   };
 }
 
-export function violationView(r: Record<string, any>, asOf: string): ViolationView {
+export function violationView(
+  r: ObligationStatusRow & { unit_name: string | null; supplier_name: string | null },
+  asOf: string,
+): ViolationView {
   return {
     contractId: r.contract_id,
     rule: r.rule,
@@ -63,7 +71,7 @@ export function violationView(r: Record<string, any>, asOf: string): ViolationVi
     startedOn: r.started_on,
     deadline: r.deadline,
     fulfilledOn: r.fulfilled_on !== null && r.fulfilled_on <= asOf ? r.fulfilled_on : null,
-    status: r.status,
+    status: r.status as ViolationView['status'],
     delayDays: r.delay_days,
     delayWorkingDays: r.delay_working_days,
     provisional: r.provisional,

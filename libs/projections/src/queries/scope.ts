@@ -8,11 +8,7 @@ export interface AccessScope {
 }
 
 /** SQL conditions (and their parameters) restricting rows of a table alias to the scope. */
-export function scopeSql(
-  scope: AccessScope | undefined,
-  alias: string,
-  params: unknown[],
-): string {
+export function scopeSql(scope: AccessScope | undefined, alias: string, params: unknown[]): string {
   const parts: string[] = [];
   if (scope?.regions) {
     params.push(scope.regions.map((r) => `${r}%`));

@@ -1,9 +1,32 @@
+/** An `rm.obligations` row joined with the columns of `obligationStatusColumns`. */
+export interface ObligationStatusRow {
+  contract_id: string;
+  key: string;
+  rule: string;
+  unit_code: string | null;
+  region: string | null;
+  supplier_credit_code: string | null;
+  started_on: string;
+  deadline: string;
+  fulfilled_on: string | null;
+  exempted_on: string | null;
+  cancelled_on: string | null;
+  provisional: boolean;
+  status: string;
+  delay_days: number;
+  delay_working_days: number | null;
+  days_left: number | null;
+}
+
 /**
  * Status, delay and days-left columns of an obligation row as of day `t` (a SQL expression),
  * computed by the SQL functions obligation_status / obligation_delay_end (migration
  * ReadModels1732600000001) and the business_days running working-day index.
  */
-export function obligationStatusColumns(o: string, t: string): { lateral: string; columns: string } {
+export function obligationStatusColumns(
+  o: string,
+  t: string,
+): { lateral: string; columns: string } {
   const args = `${o}.started_on, ${o}.deadline, ${o}.fulfilled_on, ${o}.exempted_on, ${o}.cancelled_on, ${t}`;
   return {
     lateral: `CROSS JOIN LATERAL (SELECT obligation_status(${args}) AS status, obligation_delay_end(${args}) AS delay_end) st`,

@@ -26,7 +26,8 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
         ORDER BY c.awarded_on DESC NULLS LAST, c.contract_id`,
       cv,
     );
-    if (contracts.rows.length === 0) throw new NotFoundError(`supplier ${q.creditCode} not found`, 'SUPPLIER.NOT_FOUND');
+    if (contracts.rows.length === 0)
+      throw new NotFoundError(`supplier ${q.creditCode} not found`, 'SUPPLIER.NOT_FOUND');
     const ids = contracts.rows.map((r) => r.contract_id as string);
     const byId = new Map(contracts.rows.map((r) => [r.contract_id as string, r]));
     const st = obligationStatusColumns('o', '$2::date');

@@ -18,7 +18,14 @@ import {
 const RM = `"${LIVE_SCHEMA}"`;
 export const RULE_ORDER = ['signing', 'announcement', 'filing', 'acceptance', 'payment'];
 
-const emptyCounts = (): StatusCounts => ({ met: 0, late: 0, overdue: 0, pending: 0, exempted: 0, cancelled: 0 });
+const emptyCounts = (): StatusCounts => ({
+  met: 0,
+  late: 0,
+  overdue: 0,
+  pending: 0,
+  exempted: 0,
+  cancelled: 0,
+});
 
 /** On-time rate = met / (met + late + overdue), 4 decimals; null when nothing was due. */
 export function onTimeRate(c: StatusCounts): number | null {
@@ -145,7 +152,8 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
       cv,
     );
     const h = head.rows[0];
-    if (!h || h.contracts === 0) throw new NotFoundError(`purchasing unit ${q.unitCode} not found`, 'UNIT.NOT_FOUND');
+    if (!h || h.contracts === 0)
+      throw new NotFoundError(`purchasing unit ${q.unitCode} not found`, 'UNIT.NOT_FOUND');
     const values: unknown[] = [q.unitCode, q.asOf];
     const where = ['o.unit_code = $1', 'o.started_on <= $2::date'];
     if (q.from) where.push(`o.deadline >= $${values.push(q.from)}::date`);
@@ -157,7 +165,8 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
       values,
     );
     const byRule = new Map<string, { counts: StatusCounts; delays: number[]; wdelays: number[] }>();
-    for (const rule of RULE_ORDER) byRule.set(rule, { counts: emptyCounts(), delays: [], wdelays: [] });
+    for (const rule of RULE_ORDER)
+      byRule.set(rule, { counts: emptyCounts(), delays: [], wdelays: [] });
     const all = emptyCounts();
     for (const r of rows) {
       const b = byRule.get(r.rule)!;

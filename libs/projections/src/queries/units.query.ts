@@ -1,7 +1,10 @@
 import { Query } from '@nestjs/cqrs';
 import type { AccessScope } from './scope';
 
-export type StatusCounts = Record<'met' | 'late' | 'overdue' | 'pending' | 'exempted' | 'cancelled', number>;
+export type StatusCounts = Record<
+  'met' | 'late' | 'overdue' | 'pending' | 'exempted' | 'cancelled',
+  number
+>;
 
 export interface UnitRankingItem {
   rank: number;
@@ -24,7 +27,13 @@ export interface UnitRankingPage {
   items: UnitRankingItem[];
 }
 
-export const UNIT_SORTS = ['onTimeRate', '-onTimeRate', 'violations', '-violations', 'unitCode'] as const;
+export const UNIT_SORTS = [
+  'onTimeRate',
+  '-onTimeRate',
+  'violations',
+  '-violations',
+  'unitCode',
+] as const;
 export type UnitSort = (typeof UNIT_SORTS)[number];
 
 /** SPEC §4 `GET /v1/units`: purchasing units ranked, per-rule counts and on-time rate. */

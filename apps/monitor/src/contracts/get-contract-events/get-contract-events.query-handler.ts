@@ -10,9 +10,12 @@ export class GetContractEventsHandler implements IQueryHandler<GetContractEvents
 
   async execute(q: GetContractEventsQuery): Promise<ContractEventsView> {
     const events = await this.store.readStream(this.store.pool, q.contractId);
-    if (events.length === 0) throw new NotFoundError(`contract ${q.contractId} not found`, 'CONTRACT.NOT_FOUND');
+    if (events.length === 0)
+      throw new NotFoundError(`contract ${q.contractId} not found`, 'CONTRACT.NOT_FOUND');
     const retracted = new Set(
-      events.filter((e) => e.type === 'EventRetracted').map((e) => String(e.data.retractedEventId).toLowerCase()),
+      events
+        .filter((e) => e.type === 'EventRetracted')
+        .map((e) => String(e.data.retractedEventId).toLowerCase()),
     );
     return {
       contractId: q.contractId,

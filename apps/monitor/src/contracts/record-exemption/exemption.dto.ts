@@ -7,7 +7,10 @@ export class RecordExemptionDto {
   @IsIn(RULE_IDS)
   rule!: RuleId;
 
-  @ApiPropertyOptional({ example: 'payment:INV-001', description: 'obligation key; defaults to the rule id' })
+  @ApiPropertyOptional({
+    example: 'payment:INV-001',
+    description: 'obligation key; defaults to the rule id',
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z]+(:[A-Za-z0-9._:/-]{1,64})?$/)

@@ -4,7 +4,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CONTRACT_ID_PATTERN } from '@app/contracts';
 import { PgEventStore } from '@app/event-store';
-import { AppError, Clock, NotFoundError } from '@app/platform';
+import { AppError, Clock, NotFoundError, Roles } from '@app/platform';
 import { LIVE_SCHEMA } from '@app/projections';
 import type { Request } from 'express';
 import { RecordEventsCommand } from '../../ingestion/record-events/record-events.command';
@@ -22,16 +22,27 @@ export class ExemptionsController {
   ) {}
 
   @Post(':contractId/exemptions')
+  @Roles('inspector')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Exempt an obligation for a justified reason (records ObligationExempted)' })
-  async exempt(@Param('contractId') contractId: string, @Body() body: RecordExemptionDto, @Req() req: Request) {
+  @ApiOperation({
+    summary: 'Exempt an obligation for a justified reason (records ObligationExempted)',
+  })
+  async exempt(
+    @Param('contractId') contractId: string,
+    @Body() body: RecordExemptionDto,
+    @Req() req: Request,
+  ) {
     const key = body.key ?? body.rule;
-    const notFound = () => new NotFoundError(`contract ${contractId} has no obligation ${key}`, 'OBLIGATION.NOT_FOUND');
+    const notFound = () =>
+      new NotFoundError(`contract ${contractId} has no obligation ${key}`, 'OBLIGATION.NOT_FOUND');
     if (!CONTRACT_ID_PATTERN.test(contractId)) throw notFound();
     if (key !== body.rule && !key.startsWith(`${body.rule}:`)) {
-      throw new AppError('REQUEST.VALIDATION_FAILED', `key ${key} does not belong to rule ${body.rule}`, 400, [
-        { path: 'key', message: `must be "${body.rule}" or start with "${body.rule}:"` },
-      ]);
+      throw new AppError(
+        'REQUEST.VALIDATION_FAILED',
+        `key ${key} does not belong to rule ${body.rule}`,
+        400,
+        [{ path: 'key', message: `must be "${body.rule}" or start with "${body.rule}:"` }],
+      );
     }
     const values: unknown[] = [contractId, key];
     const scope = scopeSql(scopeOf(req), 'c', values);
@@ -64,7 +75,12 @@ export class ExemptionsController {
       ),
     );
     if (outcome.status === 'rejected') {
-      throw new AppError(outcome.code!, outcome.message ?? 'rejected', outcome.httpStatus, outcome.errors ?? []);
+      throw new AppError(
+        outcome.code!,
+        outcome.message ?? 'rejected',
+        outcome.httpStatus,
+        outcome.errors ?? [],
+      );
     }
     return { eventId, status: outcome.status, contractId, rule: body.rule, key };
   }

@@ -2,12 +2,23 @@ import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { parseEnvelope, type ValidatedEvent } from '@app/contracts';
 import { decide, emptyDecisionState, evolve, type DecisionState } from '@app/domain';
-import { DuplicateEventIdRace, PgEventStore, type RejectedEventRow, type StreamAppend } from '@app/event-store';
+import {
+  DuplicateEventIdRace,
+  PgEventStore,
+  type RejectedEventRow,
+  type StreamAppend,
+} from '@app/event-store';
 import { Clock, ServiceUnavailable } from '@app/platform';
 import { RecordEventsCommand, type IngestItem, type IngestOutcome } from './record-events.command';
 
 /** Rounds of reload-and-retry for streams that lost an optimistic-concurrency race. */
 const MAX_ROUNDS = 20;
+
+/** Jittered, growing pause between contended rounds, so that racing writers spread out. */
+function backoff(round: number): Promise<void> {
+  const ms = Math.random() * Math.min(5 * 2 ** round, 200);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 interface Pending {
   index: number;
@@ -67,15 +78,25 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
     for (let round = 1; pending.length > 0 || validationRejections.length > 0; round++) {
       if (round > MAX_ROUNDS) {
         // Nothing of `pending` was written: the caller may retry safely (eventIds are idempotent).
-        throw new ServiceUnavailable(`could not append after ${MAX_ROUNDS} concurrent-write retries; retry the request`);
+        throw new ServiceUnavailable(
+          `could not append after ${MAX_ROUNDS} concurrent-write retries; retry the request`,
+        );
       }
       try {
         const roundOutcomes = new Map<number, IngestOutcome>();
         const conflicted = await this.store.transaction(async (c) => {
-          const existing = await this.store.existingEventIds(c, pending.map((p) => p.event.eventId));
+          const existing = await this.store.existingEventIds(
+            c,
+            pending.map((p) => p.event.eventId),
+          );
           const fresh = pending.filter((p) => !existing.has(p.event.eventId));
           for (const p of pending) {
-            if (existing.has(p.event.eventId)) roundOutcomes.set(p.index, { eventId: p.event.eventId, status: 'duplicate', httpStatus: 200 });
+            if (existing.has(p.event.eventId))
+              roundOutcomes.set(p.index, {
+                eventId: p.event.eventId,
+                status: 'duplicate',
+                httpStatus: 200,
+              });
           }
           const streamIds = [...new Set(fresh.map((p) => p.event.contractId))];
           const states = new Map<string, DecisionState>();
@@ -102,9 +123,16 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
                 schemaVersion: p.event.schemaVersion,
                 occurredAt: p.event.occurredAt,
                 data: p.event.data,
-                metadata: { source: p.item.source, ...(p.event.correlationId ? { correlationId: p.event.correlationId } : {}) },
+                metadata: {
+                  source: p.item.source,
+                  ...(p.event.correlationId ? { correlationId: p.event.correlationId } : {}),
+                },
               });
-              roundOutcomes.set(p.index, { eventId: p.event.eventId, status: 'accepted', httpStatus: 202 });
+              roundOutcomes.set(p.index, {
+                eventId: p.event.eventId,
+                status: 'accepted',
+                httpStatus: 202,
+              });
             } else {
               roundOutcomes.set(p.index, {
                 eventId: p.event.eventId,
@@ -143,11 +171,15 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
           if (o.status !== 'duplicate' && conflicted.has(p.event.contractId)) next.push(p);
           else outcomes[p.index] = o;
         }
-        if (next.length > 0) this.logger.debug(`round ${round}: ${next.length} events on contended streams, retrying`);
         pending = next;
+        if (next.length > 0) {
+          this.logger.debug(`round ${round}: ${next.length} events on contended streams, retrying`);
+          await backoff(round);
+        }
       } catch (err) {
         if (!(err instanceof DuplicateEventIdRace)) throw err;
         this.logger.debug(`round ${round}: concurrent writer stored one of our eventIds, retrying`);
+        await backoff(round);
       }
     }
     return outcomes;
