@@ -48,7 +48,7 @@ const TABLES = ['contracts', 'obligations', 'invoices', 'payments', 'allocations
 const BUILD: ProjectionTarget = { schema: 'rm_build', checkpoint: 'x' };
 
 interface Side {
-  /** what store.readAll handed out while `recording` (a spy; the store itself is unchanged) */
+  /** what store.readAllPositions handed out while `recording` (a spy; the store itself is unchanged) */
   delivered: { id: string; tx: bigint; pos: bigint }[];
   recording: boolean;
   db: TestDatabase;
@@ -66,7 +66,7 @@ async function side(prefix: string): Promise<Side> {
   const calendar = new CalendarService(pool);
   await calendar.ensureTable();
   const delivered: Side['delivered'] = [];
-  const readAll = store.readAll.bind(store);
+  const readAllPositions = store.readAllPositions.bind(store);
   const s: Side = {
     delivered,
     recording: false,
@@ -76,8 +76,8 @@ async function side(prefix: string): Promise<Side> {
     handler: new RecordEventsHandler(store, clock),
     projector: new ComplianceProjector(pool, store, () => calendar.current),
   };
-  store.readAll = async (c, after, limit) => {
-    const events = await readAll(c, after, limit);
+  store.readAllPositions = async (c, after, limit) => {
+    const events = await readAllPositions(c, after, limit);
     if (s.recording) {
       for (const e of events)
         delivered.push({

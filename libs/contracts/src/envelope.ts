@@ -87,21 +87,39 @@ const FORBIDDEN_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype).conc
  * have (so nothing later overflows the stack) and keys named like Object.prototype members
  * (`__proto__`, `constructor`, `hasOwnProperty`…), which would slip past a whitelist.
  */
-export function inspectShape(raw: unknown): { problem?: FieldError } {
-  const stack: Array<[unknown, string, number]> = [[raw, '', 0]];
+export function inspectShape(raw: unknown): { problem?: FieldError; maxBytes: number } {
+  // paths are built only for a problem: most events have none
+  const stack: Array<[unknown, string[], number]> = [[raw, [], 0]];
+  // an upper bound of the UTF-8 JSON size: 3 bytes per UTF-16 unit covers escapes of
+  // printable text; control characters (6 bytes as \u00XX) are counted by the exact check
+  let maxBytes = 0;
   while (stack.length > 0) {
     const [value, path, depth] = stack.pop()!;
-    if (value === null || typeof value !== 'object') continue;
+    if (typeof value === 'string') {
+      maxBytes += value.length * 6 + 2;
+      continue;
+    }
+    if (value === null || typeof value !== 'object') {
+      maxBytes += 24;
+      continue;
+    }
     if (depth >= MAX_DEPTH)
-      return { problem: { path, message: `nested deeper than ${MAX_DEPTH} levels` } };
+      return {
+        problem: { path: path.join('.'), message: `nested deeper than ${MAX_DEPTH} levels` },
+        maxBytes,
+      };
+    maxBytes += 2;
     for (const key of Object.keys(value)) {
-      const child = path ? `${path}.${key}` : key;
       if (FORBIDDEN_KEYS.has(key))
-        return { problem: { path: child, message: `property ${key} should not exist` } };
-      stack.push([(value as Record<string, unknown>)[key], child, depth + 1]);
+        return {
+          problem: { path: [...path, key].join('.'), message: `property ${key} should not exist` },
+          maxBytes,
+        };
+      maxBytes += key.length * 6 + 4;
+      stack.push([(value as Record<string, unknown>)[key], [...path, key], depth + 1]);
     }
   }
-  return {};
+  return { maxBytes };
 }
 
 const NESTED_PAYLOADS = new Set<EventType>(['AwardNoticeIssued']);
@@ -147,7 +165,9 @@ export function parseEnvelope(raw: unknown, now: number): ParseResult {
   if (shape.problem) {
     return fail(ErrorCodes.INVALID_PAYLOAD, 'the event is not valid', [shape.problem], raw);
   }
-  const size = Buffer.byteLength(JSON.stringify(raw), 'utf8');
+  // exact size only when the cheap upper bound says it might be too large
+  const size =
+    shape.maxBytes <= MAX_EVENT_BYTES ? 0 : Buffer.byteLength(JSON.stringify(raw), 'utf8');
   if (size > MAX_EVENT_BYTES) {
     return fail(
       ErrorCodes.EVENT_TOO_LARGE,

@@ -11,8 +11,17 @@ const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** The calendar date in Asia/Shanghai of an instant (epoch ms). */
 export function businessDateOf(epochMs: number): BusinessDate {
-  return new Date(epochMs + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
+  const day = Math.floor((epochMs + SHANGHAI_OFFSET_MS) / DAY_MS);
+  let date = DATE_NAMES.get(day);
+  if (date === undefined) {
+    date = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (DATE_NAMES.size < 200_000) DATE_NAMES.set(day, date);
+  }
+  return date;
 }
+
+/** Formatted dates by day number: projections format the same few thousand days millions of times. */
+const DATE_NAMES = new Map<number, string>();
 
 /** Today in Asia/Shanghai for a clock reading (the clock is passed in, never read here). */
 export function todayInShanghai(nowMs: number): BusinessDate {

@@ -66,7 +66,8 @@ export type FactType = ContractFact['type'];
 export interface StoredEventLike {
   eventId: string;
   type: string;
-  occurredAt: string | Date;
+  /** ISO-8601 with offset, a Date, or epoch milliseconds */
+  occurredAt: string | Date | number;
   data: Record<string, unknown>;
   seq: number;
 }
@@ -79,7 +80,11 @@ export function isSme(size: SupplierSize): boolean {
 /** Turns a stored, validated event into a typed fact. Unknown types are a programming error. */
 export function toFact(e: StoredEventLike): ContractFact {
   const occurredAtMs =
-    e.occurredAt instanceof Date ? e.occurredAt.getTime() : Date.parse(e.occurredAt);
+    typeof e.occurredAt === 'number'
+      ? e.occurredAt
+      : e.occurredAt instanceof Date
+        ? e.occurredAt.getTime()
+        : Date.parse(e.occurredAt);
   const base: FactBase = {
     eventId: e.eventId,
     occurredAtMs,

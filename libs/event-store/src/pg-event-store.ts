@@ -38,6 +38,26 @@ export async function withTransaction<T>(
 /** Thrown when two writers raced on the same eventId; the caller retries the round. */
 export class DuplicateEventIdRace extends Error {}
 
+/** Where an event is: its global position and its place in its stream. */
+export interface EventPosition {
+  eventId: string;
+  transactionId: string;
+  globalPosition: string;
+  streamId: string;
+  streamVersion: number;
+}
+
+/** Row shape of the lean per-stream history the projections need. */
+export interface StreamFactRow {
+  streamId: string;
+  streamVersion: number;
+  eventId: string;
+  type: string;
+  globalPosition: string;
+  occurredAtMs: number;
+  data: Record<string, unknown>;
+}
+
 /** Row shape of the minimal per-stream history the decider needs. */
 export interface StreamHistoryRow {
   streamId: string;
@@ -123,16 +143,15 @@ export class PgEventStore {
     const next = nonEmpty.map((a) => a.expectedVersion + a.events.length);
     const { rows } = await this.q<{ stream_id: string }>(
       c,
-      `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS t(stream_id, expected, next)
-       )
-       INSERT INTO streams AS s (stream_id, version)
-       SELECT stream_id, next FROM input
+      // Rows are locked in stream_id order, so concurrent batches cannot deadlock; the expected
+      // versions travel as one jsonb object (O(log n) lookup per row, not a scan of the input).
+      `INSERT INTO streams AS s (stream_id, version)
+       SELECT stream_id, next FROM unnest($1::text[], $2::int[]) AS t(stream_id, next) ORDER BY stream_id
        ON CONFLICT (stream_id) DO UPDATE
           SET version = excluded.version, updated_at = now()
-        WHERE s.version = (SELECT i.expected FROM input i WHERE i.stream_id = excluded.stream_id)
+        WHERE s.version = ($3::jsonb ->> excluded.stream_id)::int
        RETURNING stream_id`,
-      [ids, expected, next],
+      [ids, next, JSON.stringify(Object.fromEntries(ids.map((id, i) => [id, expected[i]])))],
     );
     const won = new Set(rows.map((r) => r.stream_id));
     const conflicted = new Set(ids.filter((id) => !won.has(id)));
@@ -235,6 +254,37 @@ export class PgEventStore {
     return rows.map(toStored);
   }
 
+  /**
+   * Like readAll (same gap-safe order), but only which stream and version each event is:
+   * for projectors that re-read whole streams anyway.
+   */
+  async readAllPositions(c: Sql, after: Checkpoint, limit: number): Promise<EventPosition[]> {
+    const { rows } = await this.q<{
+      event_id: string;
+      transaction_id: string;
+      global_position: string;
+      stream_id: string;
+      stream_version: number;
+    }>(
+      c,
+      `SELECT event_id::text AS event_id, transaction_id::text AS transaction_id,
+              global_position::text AS global_position, stream_id, stream_version
+         FROM events
+        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY events.transaction_id, events.global_position
+        LIMIT $3`,
+      [after.transactionId, after.globalPosition, limit],
+    );
+    return rows.map((r) => ({
+      eventId: r.event_id,
+      transactionId: r.transaction_id,
+      globalPosition: r.global_position,
+      streamId: r.stream_id,
+      streamVersion: r.stream_version,
+    }));
+  }
+
   async readStream(c: Sql, streamId: string): Promise<StoredEvent[]> {
     const { rows } = await this.q<RawRow>(
       c,
@@ -253,6 +303,38 @@ export class PgEventStore {
       [streamIds],
     );
     return rows.map(toStored);
+  }
+
+  /**
+   * The lean history of several streams for projections: no metadata, no recorded time,
+   * business time as epoch milliseconds (no date parsing on the hot path).
+   */
+  async readStreamFacts(c: Sql, streamIds: string[]): Promise<StreamFactRow[]> {
+    if (streamIds.length === 0) return [];
+    const { rows } = await this.q<{
+      stream_id: string;
+      stream_version: number;
+      event_id: string;
+      type: string;
+      global_position: string;
+      occurred_ms: number;
+      data: Record<string, unknown>;
+    }>(
+      c,
+      `SELECT stream_id, stream_version, event_id::text AS event_id, type, global_position::text AS global_position,
+              (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_ms, data
+         FROM events WHERE stream_id = ANY($1::text[]) ORDER BY events.stream_id, events.stream_version`,
+      [streamIds],
+    );
+    return rows.map((r) => ({
+      streamId: r.stream_id,
+      streamVersion: r.stream_version,
+      eventId: r.event_id,
+      type: r.type,
+      globalPosition: r.global_position,
+      occurredAtMs: r.occurred_ms,
+      data: r.data,
+    }));
   }
 
   async streamVersion(c: Sql, streamId: string): Promise<number> {

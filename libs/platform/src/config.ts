@@ -112,7 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       partitions: int(env, 'KAFKA_PARTITIONS', 6, 1, 1000),
     },
     projector: {
-      batchSize: int(env, 'PROJECTOR_BATCH_SIZE', 2000, 1, 100000),
+      batchSize: int(env, 'PROJECTOR_BATCH_SIZE', 5000, 1, 100000),
       idleMs: int(env, 'PROJECTOR_IDLE_MS', 200, 10, 60000),
     },
     bodyLimit: env.BODY_LIMIT || '70mb',

@@ -14,6 +14,12 @@ import { RecordEventsCommand, type IngestItem, type IngestOutcome } from './reco
 /** Rounds of reload-and-retry for streams that lost an optimistic-concurrency race. */
 const MAX_ROUNDS = 20;
 
+/** Deadlock or serialization failure: the whole round rolled back and may simply run again. */
+function isTransientConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === '40P01' || code === '40001';
+}
+
 /** Jittered, growing pause between contended rounds, so that racing writers spread out. */
 function backoff(round: number): Promise<void> {
   const ms = Math.random() * Math.min(5 * 2 ** round, 200);
@@ -177,8 +183,10 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
           await backoff(round);
         }
       } catch (err) {
-        if (!(err instanceof DuplicateEventIdRace)) throw err;
-        this.logger.debug(`round ${round}: concurrent writer stored one of our eventIds, retrying`);
+        if (!(err instanceof DuplicateEventIdRace) && !isTransientConflict(err)) throw err;
+        this.logger.debug(
+          `round ${round}: lost a race (${(err as Error).message.slice(0, 80)}), retrying`,
+        );
         await backoff(round);
       }
     }
