@@ -59,10 +59,11 @@ export function readModelDdl(schema: string): string[] {
        PRIMARY KEY (contract_id, key)
      )`,
     `CREATE INDEX obligations_unit_rule_idx ON ${s}.obligations (unit_code, rule)`,
-    // Violations (late or overdue at some point) newest first, globally and per unit.
-    `CREATE INDEX obligations_violation_idx ON ${s}.obligations (deadline DESC, contract_id, key)
+    // Violations (late or overdue at some point), walked backwards for "newest first": the
+    // queries order by (deadline, contract_id, key) DESC, the backward scan of this index.
+    `CREATE INDEX obligations_violation_idx ON ${s}.obligations (deadline, contract_id, key)
        WHERE fulfilled_on IS NULL OR fulfilled_on > deadline`,
-    `CREATE INDEX obligations_unit_violation_idx ON ${s}.obligations (unit_code, deadline DESC, contract_id, key)
+    `CREATE INDEX obligations_unit_violation_idx ON ${s}.obligations (unit_code, deadline, contract_id, key)
        WHERE fulfilled_on IS NULL OR fulfilled_on > deadline`,
     `CREATE INDEX obligations_provisional_idx ON ${s}.obligations (contract_id) WHERE provisional`,
     `CREATE TABLE ${s}.invoices (
