@@ -134,8 +134,22 @@ export function decide(cmd: DecideInput, state: DecisionState, origin: DecisionO
 }
 
 export function evolve(state: DecisionState, e: DecideInput): DecisionState {
-  const events = new Map(state.events);
-  const identities = new Map(state.identities);
+  const next = {
+    version: state.version,
+    events: new Map(state.events),
+    identities: new Map(state.identities),
+  };
+  evolveInPlace(next, e);
+  return next;
+}
+
+/**
+ * `evolve` for a state the caller owns and never shares (a fold, one request's working
+ * state): updates it instead of copying both maps per event, which made folding a stream
+ * quadratic.
+ */
+export function evolveInPlace(state: DecisionState, e: DecideInput): void {
+  const { events, identities } = state;
   if (e.type === 'EventRetracted') {
     const targetId = String(e.data.retractedEventId).toLowerCase();
     const target = events.get(targetId);
@@ -156,10 +170,12 @@ export function evolve(state: DecisionState, e: DecideInput): DecisionState {
     events.set(e.eventId, { eventId: e.eventId, type: e.type, identity, retracted: false });
     if (identity !== null) identities.set(identity, e.eventId);
   }
-  return { version: state.version + 1, events, identities };
+  state.version += 1;
 }
 
 /** Rebuilds the state from a stream's events in stream order. */
 export function foldDecisionState(events: DecideInput[]): DecisionState {
-  return events.reduce(evolve, emptyDecisionState());
+  const state = emptyDecisionState();
+  for (const e of events) evolveInPlace(state, e);
+  return state;
 }

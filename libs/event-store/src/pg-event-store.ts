@@ -114,7 +114,11 @@ export class PgEventStore {
       data: Record<string, unknown>;
     }>(
       c,
-      `SELECT stream_id, stream_version, event_id::text, type, data
+      // only the fields that decide identity (the decider never reads the rest)
+      `SELECT stream_id, stream_version, event_id::text, type,
+              jsonb_strip_nulls(jsonb_build_object(
+                'passed', data->'passed', 'invoiceNo', data->'invoiceNo', 'paymentId', data->'paymentId',
+                'retractedEventId', data->'retractedEventId', 'rule', data->'rule', 'key', data->'key')) AS data
          FROM events WHERE stream_id = ANY($1::text[])
         ORDER BY stream_id, stream_version`,
       [streamIds],

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { parseEnvelope, type ValidatedEvent } from '@app/contracts';
-import { decide, emptyDecisionState, evolve, type DecisionState } from '@app/domain';
+import { decide, emptyDecisionState, evolveInPlace, type DecisionState } from '@app/domain';
 import {
   DuplicateEventIdRace,
   PgEventStore,
@@ -107,7 +107,9 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
           const streamIds = [...new Set(fresh.map((p) => p.event.contractId))];
           const states = new Map<string, DecisionState>();
           for (const row of await this.store.loadStreams(c, streamIds)) {
-            states.set(row.streamId, evolve(states.get(row.streamId) ?? emptyDecisionState(), row));
+            let state = states.get(row.streamId);
+            if (!state) states.set(row.streamId, (state = emptyDecisionState()));
+            evolveInPlace(state, row);
           }
           const appends = new Map<string, StreamAppend>();
           const decisionRejections: Array<{ streamId: string; row: RejectedEventRow }> = [];
@@ -116,12 +118,14 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
             const state = states.get(sid) ?? emptyDecisionState();
             const decision = decide(p.event, state, cmd.origin);
             if (decision.ok) {
-              states.set(sid, evolve(state, p.event));
               let a = appends.get(sid);
               if (!a) {
+                // the stored version: this stream's first accepted event of the round
                 a = { streamId: sid, expectedVersion: state.version, events: [] };
                 appends.set(sid, a);
               }
+              evolveInPlace(state, p.event);
+              states.set(sid, state);
               a.events.push({
                 eventId: p.event.eventId,
                 streamId: sid,
