@@ -1,0 +1,165 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
+import { PgEventStore, type EventSource } from '@app/event-store';
+import { SystemClock } from '@app/platform';
+import { RecordEventsCommand } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
+import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
+import { generateEvents, type Envelope } from '../generator';
+import { checkpoint, migrate, pool, sql, type BenchCluster } from './pg';
+import { fmt, table, timestamp, writeResults } from './report';
+
+const copyEscape = (s: string) =>
+  s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+
+/**
+ * `--growth`: the command path's append rate once 1 M events are stored, and again once
+ * 10 M are stored (target: within 20 %). One feed, read once: the store is filled by COPY
+ * (fast, streams table kept consistent), then a window of the feed goes through
+ * RecordEventsHandler (batches of 1,000) and is timed; then COPY again up to 10 M, and the
+ * next window is timed the same way.
+ */
+export async function runGrowth(
+  cluster: BenchCluster,
+  log: (m: string) => void,
+  args: Record<string, string | boolean>,
+): Promise<void> {
+  const low = Number(args['growth-from'] ?? 1_000_000);
+  const high = Number(args['growth-to'] ?? 10_000_000);
+  const window = Number(args['growth-window'] ?? 200_000);
+  const contracts = Math.ceil((high + 2 * window) / 9.5);
+  const url = await cluster.createDatabase('bench_growth');
+  await migrate(url);
+  const feed = generateEvents({ contracts });
+  const take = (n: number): Envelope[] => {
+    const out: Envelope[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = feed.next();
+      if (r.done) break;
+      out.push(r.value);
+    }
+    return out;
+  };
+  const versions = new Map<string, number>();
+  const p = pool(url, 10);
+  const store = new PgEventStore(p);
+  const handler = new RecordEventsHandler(store, new SystemClock());
+  const source: EventSource = { kind: 'import' };
+  let stored = 0;
+
+  const fill = async (upTo: number) => {
+    const client = await p.connect();
+    const t0 = performance.now();
+    try {
+      while (stored < upTo) {
+        const chunk = take(Math.min(100_000, upTo - stored));
+        if (chunk.length === 0) throw new Error('the feed ran out');
+        const parts: string[] = [];
+        let buf = '';
+        for (const e of chunk) {
+          const v = (versions.get(e.contractId) ?? 0) + 1;
+          versions.set(e.contractId, v);
+          const meta = JSON.stringify({ source, occurredAt: e.occurredAt });
+          buf += `${copyEscape(e.contractId)}\t${v}\t${e.eventId}\t${e.type}\t${e.schemaVersion}\t${e.occurredAt}\t${copyEscape(JSON.stringify(e.data))}\t${copyEscape(meta)}\n`;
+          if (buf.length > 1 << 20) {
+            parts.push(buf);
+            buf = '';
+          }
+        }
+        if (buf) parts.push(buf);
+        await pipeline(
+          Readable.from(parts),
+          client.query(
+            copyFrom(
+              'COPY events (stream_id, stream_version, event_id, type, schema_version, occurred_at, data, metadata) FROM STDIN',
+            ),
+          ),
+        );
+        stored += chunk.length;
+        if (stored % 1_000_000 < chunk.length) log(`  filled ${fmt(stored)} events`);
+      }
+      // the streams table as the service would have left it
+      await client.query(`INSERT INTO streams (stream_id, version)
+        SELECT stream_id, max(stream_version) FROM events GROUP BY stream_id
+        ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version`);
+    } finally {
+      client.release();
+    }
+    await sql(url, 'ANALYZE');
+    await checkpoint(url);
+    log(`  store at ${fmt(stored)} events (fill took ${fmt((performance.now() - t0) / 1000)} s)`);
+  };
+
+  const measure = async (): Promise<{
+    storedBefore: number;
+    events: number;
+    seconds: number;
+    eventsPerSec: number;
+    rejected: number;
+  }> => {
+    const before = stored;
+    let ms = 0;
+    let events = 0;
+    let rejected = 0;
+    while (events < window) {
+      const chunk = take(Math.min(50_000, window - events));
+      if (chunk.length === 0) break;
+      const items = chunk.map((raw) => ({ raw, source }));
+      const t0 = performance.now();
+      for (let i = 0; i < items.length; i += 1000) {
+        const outcomes = await handler.execute(new RecordEventsCommand(items.slice(i, i + 1000)));
+        rejected += outcomes.filter((o) => o.status === 'rejected').length;
+      }
+      ms += performance.now() - t0;
+      for (const e of chunk) versions.set(e.contractId, (versions.get(e.contractId) ?? 0) + 1);
+      events += chunk.length;
+      stored += chunk.length;
+    }
+    const r = {
+      storedBefore: before,
+      events,
+      seconds: ms / 1000,
+      eventsPerSec: events / (ms / 1000),
+      rejected,
+    };
+    log(
+      `  command path at ${fmt(before)} stored: ${fmt(r.eventsPerSec)} events/s (${fmt(events)} events, ${rejected} rejected)`,
+    );
+    return r;
+  };
+
+  try {
+    log(`growth: fill to ${fmt(low)} …`);
+    await fill(low);
+    const atLow = await measure();
+    log(`growth: fill to ${fmt(high)} …`);
+    await fill(high);
+    const atHigh = await measure();
+    const ratio = atHigh.eventsPerSec / atLow.eventsPerSec;
+    const [{ size }] = await sql<{ size: string }>(
+      url,
+      `SELECT pg_size_pretty(pg_total_relation_size('events')) AS size`,
+    );
+    console.log(
+      '\n' +
+        table(
+          ['stored before', 'events timed', 'events/s'],
+          [atLow, atHigh].map((r) => [fmt(r.storedBefore), fmt(r.events), fmt(r.eventsPerSec)]),
+        ),
+    );
+    console.log(
+      `\nrate at ${fmt(high)} / rate at ${fmt(low)} = ${fmt(ratio * 100)} % (target ≥ 80 %: ${ratio >= 0.8 ? 'met' : 'NOT met'}); events table ${size}`,
+    );
+    const file = writeResults(`growth-${timestamp()}`, {
+      mode: 'growth',
+      low: atLow,
+      high: atHigh,
+      ratio,
+      met: ratio >= 0.8,
+      eventsTableSize: size,
+    });
+    log(`results written to ${file}`);
+  } finally {
+    await p.end();
+  }
+}

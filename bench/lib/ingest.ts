@@ -1,0 +1,328 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { from as copyFrom } from 'pg-copy-streams';
+import { DataSource } from 'typeorm';
+import { PgEventStore, type EventSource } from '@app/event-store';
+import { SystemClock } from '@app/platform';
+import { RecordEventsCommand } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
+import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
+import { generateEvents, inChunks, type Envelope, type GeneratorInput } from '../generator';
+import { NaiveEvent } from '../naive-event.entity';
+import { pool, sql } from './pg';
+
+/** A throughput measurement: only the timed sections count (generation is excluded). */
+export interface Throughput {
+  events: number;
+  seconds: number;
+  eventsPerSec: number;
+  accepted?: number;
+  duplicate?: number;
+  rejected?: number;
+  /** rejection codes seen, with counts */
+  codes?: Record<string, number>;
+  /** HTTP requests that failed as a whole (then retried as is), by status and code */
+  failedRequests?: Record<string, number>;
+  note?: string;
+}
+
+/** Events are generated in chunks of this size outside the timed sections. */
+export const CHUNK = 50_000;
+
+const now = () => performance.now();
+
+function result(events: number, ms: number, extra: Partial<Throughput> = {}): Throughput {
+  return { events, seconds: ms / 1000, eventsPerSec: events / (ms / 1000), ...extra };
+}
+
+function tally(t: Partial<Throughput>, status: string, code?: string): void {
+  const k = status as 'accepted' | 'duplicate' | 'rejected';
+  t[k] = (t[k] ?? 0) + 1;
+  if (code) {
+    t.codes ??= {};
+    t.codes[code] = (t.codes[code] ?? 0) + 1;
+  }
+}
+
+const copyEscape = (s: string) =>
+  s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+
+/**
+ * The write limit: COPY … FROM STDIN of the same rows (stream versions, data, metadata as the
+ * service stores them) into the `events` table of a freshly migrated database (same indexes
+ * and constraints). One COPY per chunk, each in its own transaction.
+ */
+export async function rawCopy(url: string, gen: GeneratorInput): Promise<Throughput> {
+  const p = pool(url, 1);
+  const client = await p.connect();
+  const versions = new Map<string, number>();
+  const source = JSON.stringify({ kind: 'import' });
+  let events = 0;
+  let ms = 0;
+  try {
+    for (const chunk of inChunks(generateEvents(gen), CHUNK)) {
+      const parts: string[] = [];
+      let buf = '';
+      for (const e of chunk) {
+        const v = (versions.get(e.contractId) ?? 0) + 1;
+        versions.set(e.contractId, v);
+        const meta = `{"source":${source},"occurredAt":${JSON.stringify(e.occurredAt)}${e.correlationId ? `,"correlationId":${JSON.stringify(e.correlationId)}` : ''}}`;
+        buf += `${copyEscape(e.contractId)}\t${v}\t${e.eventId}\t${e.type}\t${e.schemaVersion}\t${e.occurredAt}\t${copyEscape(JSON.stringify(e.data))}\t${copyEscape(meta)}\n`;
+        if (buf.length > 1 << 20) {
+          parts.push(buf);
+          buf = '';
+        }
+      }
+      if (buf) parts.push(buf);
+      const t0 = now();
+      await client.query('BEGIN');
+      await pipeline(
+        Readable.from(parts),
+        client.query(
+          copyFrom(
+            'COPY events (stream_id, stream_version, event_id, type, schema_version, occurred_at, data, metadata) FROM STDIN',
+          ),
+        ),
+      );
+      await client.query('COMMIT');
+      ms += now() - t0;
+      events += chunk.length;
+    }
+  } finally {
+    client.release();
+    await p.end();
+  }
+  return result(events, ms);
+}
+
+/**
+ * The command path: RecordEventsHandler(store, clock) called directly (no Nest, no HTTP),
+ * batches of `batchSize`, one at a time, on a freshly migrated database.
+ */
+export async function commandPath(
+  url: string,
+  gen: GeneratorInput,
+  opts: { batchSize?: number; poolSize?: number } = {},
+): Promise<Throughput> {
+  const batchSize = opts.batchSize ?? 1000;
+  const p = pool(url, opts.poolSize ?? 10);
+  const store = new PgEventStore(p);
+  const handler = new RecordEventsHandler(store, new SystemClock());
+  const source: EventSource = { kind: 'import' };
+  const t: Partial<Throughput> = {};
+  let events = 0;
+  let ms = 0;
+  try {
+    for (const chunk of inChunks(generateEvents(gen), CHUNK)) {
+      const items = chunk.map((raw) => ({ raw, source }));
+      const t0 = now();
+      for (let i = 0; i < items.length; i += batchSize) {
+        const outcomes = await handler.execute(
+          new RecordEventsCommand(items.slice(i, i + batchSize)),
+        );
+        for (const o of outcomes) tally(t, o.status, o.code);
+      }
+      ms += now() - t0;
+      events += chunk.length;
+    }
+  } finally {
+    await p.end();
+  }
+  return result(events, ms, t);
+}
+
+/**
+ * POST /v1/events with arrays of `batchSize`, `concurrency` requests in flight, over
+ * keep-alive connections. Request bodies are serialised before the clock starts.
+ */
+export async function httpPath(
+  baseUrl: string,
+  token: string,
+  gen: GeneratorInput,
+  opts: { batchSize?: number; concurrency?: number; maxSeconds?: number } = {},
+): Promise<Throughput> {
+  const batchSize = opts.batchSize ?? 500;
+  const concurrency = opts.concurrency ?? 4;
+  const maxMs = (opts.maxSeconds ?? Infinity) * 1000;
+  let cut = false;
+  const t: Partial<Throughput> = {};
+  let events = 0;
+  let ms = 0;
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  for (const chunk of inChunks(generateEvents(gen), CHUNK)) {
+    const bodies: Array<{ body: string; n: number }> = [];
+    for (let i = 0; i < chunk.length; i += batchSize) {
+      const batch = chunk.slice(i, i + batchSize);
+      bodies.push({ body: JSON.stringify(batch), n: batch.length });
+    }
+    let next = 0;
+    const t0 = now();
+    const worker = async () => {
+      while (next < bodies.length) {
+        if (ms + (now() - t0) > maxMs) {
+          cut = true;
+          return;
+        }
+        const { body, n } = bodies[next++];
+        let text = '';
+        for (let attempt = 1; ; attempt++) {
+          const r = await fetch(`${baseUrl}/v1/events`, { method: 'POST', headers, body });
+          text = await r.text();
+          if (r.status === 200) break;
+          // a client retries a failed batch as is (eventIds are idempotency keys); counted
+          const key = `HTTP ${r.status} ${(/"code":"([^"]+)"/.exec(text) ?? [])[1] ?? ''}`.trim();
+          t.failedRequests ??= {};
+          t.failedRequests[key] = (t.failedRequests[key] ?? 0) + 1;
+          if (attempt >= 30)
+            throw new Error(
+              `POST /v1/events answered ${r.status} ${attempt} times: ${text.slice(0, 500)}`,
+            );
+          await new Promise((res) => setTimeout(res, Math.random() * 20 * attempt));
+        }
+        const { results } = JSON.parse(text) as {
+          results: Array<{ status: string; code?: string }>;
+        };
+        for (const x of results) tally(t, x.status, x.code);
+        events += n;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    ms += now() - t0;
+    if (cut) {
+      t.note = `time-boxed at ${opts.maxSeconds} s: the first ${events} events of the feed`;
+      break;
+    }
+  }
+  return result(events, ms, t);
+}
+
+/**
+ * The naive baseline: one TypeORM `save()` per event (TypeORM wraps each in its own
+ * transaction), on a scratch table shaped like `events`. Runs for at most `maxSeconds` or
+ * `maxEvents`, whichever comes first: the rate is what matters.
+ */
+export async function naivePath(
+  url: string,
+  gen: GeneratorInput,
+  opts: { maxSeconds?: number; maxEvents?: number } = {},
+): Promise<Throughput> {
+  const maxMs = (opts.maxSeconds ?? 30) * 1000;
+  const maxEvents = opts.maxEvents ?? Infinity;
+  const ds = new DataSource({
+    type: 'postgres',
+    url,
+    entities: [NaiveEvent],
+    synchronize: true,
+    logging: ['error'],
+  });
+  await ds.initialize();
+  const repo = ds.getRepository(NaiveEvent);
+  const versions = new Map<string, number>();
+  let events = 0;
+  let ms = 0;
+  try {
+    outer: for (const chunk of inChunks(generateEvents(gen), 10_000)) {
+      const rows = chunk.map((e: Envelope) => {
+        const v = (versions.get(e.contractId) ?? 0) + 1;
+        versions.set(e.contractId, v);
+        return repo.create({
+          streamId: e.contractId,
+          streamVersion: v,
+          eventId: e.eventId,
+          type: e.type,
+          schemaVersion: e.schemaVersion,
+          occurredAt: new Date(e.occurredAt),
+          data: e.data,
+          metadata: { source: { kind: 'import' }, occurredAt: e.occurredAt },
+        });
+      });
+      for (const row of rows) {
+        const t0 = now();
+        await repo.save(row);
+        ms += now() - t0;
+        events++;
+        if (ms >= maxMs || events >= maxEvents) break outer;
+      }
+    }
+  } finally {
+    await ds.destroy();
+  }
+  return result(events, ms, { note: `sample: the first ${events} events (time-boxed)` });
+}
+
+/** Produces the feed to a topic, keyed by contractId (the partitioning the consumer expects). */
+export async function produceAll(
+  brokers: string[],
+  topic: string,
+  partitions: number,
+  gen: GeneratorInput,
+): Promise<{ events: number; seconds: number }> {
+  const kafka = new Kafka({ clientId: 'bench-producer', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = await admin.listTopics();
+    if (!topics.includes(topic))
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: partitions }],
+        waitForLeaders: true,
+      });
+  } finally {
+    await admin.disconnect();
+  }
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  let events = 0;
+  const t0 = now();
+  try {
+    for (const chunk of inChunks(generateEvents(gen), 5_000)) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: chunk.map((e) => ({ key: e.contractId, value: JSON.stringify(e) })),
+      });
+      events += chunk.length;
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return { events, seconds: (now() - t0) / 1000 };
+}
+
+/**
+ * Waits until `expected` events are stored, polling `events`. The rate is measured from the
+ * first poll that sees events (the consumer running) to the last one.
+ */
+export async function waitForStored(
+  url: string,
+  expected: number,
+  opts: { timeoutMs: number; pollMs?: number; log?: (m: string) => void },
+): Promise<Throughput> {
+  const pollMs = opts.pollMs ?? 200;
+  const start = now();
+  let first: { at: number; n: number } | null = null;
+  let lastLog = start;
+  for (;;) {
+    const [{ head }] = await sql<{ head: string | null }>(
+      url,
+      'SELECT max(global_position)::text AS head FROM events',
+    );
+    let n = Number(head ?? 0);
+    if (n >= expected)
+      n = Number((await sql<{ n: string }>(url, 'SELECT count(*)::text AS n FROM events'))[0].n);
+    const at = now();
+    if (n > 0 && first === null) first = { at, n };
+    if (n >= expected && first) {
+      return result(n - first.n, at - first.at, {
+        note: `from the first stored event (${first.n} already stored) to the last`,
+      });
+    }
+    if (at - start > opts.timeoutMs)
+      throw new Error(`only ${n} of ${expected} events stored after ${opts.timeoutMs / 1000} s`);
+    if (opts.log && at - lastLog > 10_000) {
+      opts.log(`  kafka: ${n} / ${expected} stored`);
+      lastLog = at;
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { SignJWT } from 'jose';
+import { freePort } from '@app/platform';
+
+/** The HS256 secret the benchmark configures on the service (JWT_SECRET) and signs with. */
+export const BENCH_JWT_SECRET = 'bench-only-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+export const BENCH_PLATFORM_ID = 'bench-platform';
+
+/** Environment for a benchmarked service: auth with the bench secret, rate limits out of the way. */
+export function benchServiceEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    JWT_SECRET: BENCH_JWT_SECRET,
+    RATE_LIMIT_INGEST_PER_MIN: '100000000',
+    RATE_LIMIT_QUERY_PER_MIN: '100000000',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export async function tokenFor(role: 'platform' | 'inspector'): Promise<string> {
+  const claims: Record<string, unknown> =
+    role === 'platform' ? { role, platformId: BENCH_PLATFORM_ID } : { role };
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(`bench-${role}`)
+    .setIssuedAt()
+    .setExpirationTime('24h')
+    .sign(new TextEncoder().encode(BENCH_JWT_SECRET));
+}
+
+/** The service as a child process (`node -r @swc-node/register apps/monitor/src/main.ts`). */
+export interface ServiceProcess {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  /** peak resident set size so far (VmHWM), MB */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function vmHwmMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+export async function startService(
+  env: Record<string, string>,
+  log: (m: string) => void,
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/monitor/src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...benchServiceEnv(), HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pid = child.pid!;
+  let lastHwm = 0;
+  let tail = '';
+  const keep = (b: Buffer) => {
+    tail = (tail + b.toString()).slice(-4000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}:\n${tail}`);
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`service did not become healthy in 120 s:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  log(`service pid ${pid} listening on ${url}`);
+  const peakRssMb = () => {
+    const v = vmHwmMb(pid);
+    if (Number.isFinite(v)) lastHwm = v;
+    return lastHwm;
+  };
+  return {
+    url,
+    pid,
+    child,
+    peakRssMb,
+    async stop() {
+      peakRssMb();
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
