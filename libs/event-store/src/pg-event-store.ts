@@ -298,17 +298,6 @@ export class PgEventStore {
     return rows.map(toStored);
   }
 
-  /** Events of several streams (for recomputing touched contracts), in stream order. */
-  async readStreams(c: Sql, streamIds: string[]): Promise<StoredEvent[]> {
-    if (streamIds.length === 0) return [];
-    const { rows } = await this.q<RawRow>(
-      c,
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY events.stream_id, events.stream_version`,
-      [streamIds],
-    );
-    return rows.map(toStored);
-  }
-
   /**
    * The lean history of several streams for projections: no metadata, no recorded time,
    * business time as epoch milliseconds (no date parsing on the hot path).
@@ -339,15 +328,6 @@ export class PgEventStore {
       occurredAtMs: r.occurred_ms,
       data: r.data,
     }));
-  }
-
-  async streamVersion(c: Sql, streamId: string): Promise<number> {
-    const { rows } = await this.q<{ version: number }>(
-      c,
-      'SELECT version FROM streams WHERE stream_id = $1',
-      [streamId],
-    );
-    return rows[0]?.version ?? 0;
   }
 }
 
