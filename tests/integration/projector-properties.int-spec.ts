@@ -6,7 +6,11 @@
  *  (b) rebuild = incremental: projecting in many small batches while appending gives the same
  *      read models as one full projection into a fresh schema;
  *  (c) monotonicity in SQL: an obligation that is met or late on day T is never pending or
- *      overdue on a later day (and once running, it never stops running).
+ *      overdue on a later day (and once running, it never stops running);
+ *  (d) the per-unit summaries: `unit_rule_counts` equals a recount of the obligations (live,
+ *      other arrival order, rebuilt), and `GET /v1/units`' handler (summary + unsettled rows,
+ *      cached per summary version) gives, for random days and every obligation date, the
+ *      counts of every obligation's SQL status on that day.
  * Read models are compared row for row, excluding `updated_at`.
  */
 import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
@@ -20,7 +24,9 @@ import {
   CalendarService,
   ComplianceProjector,
   LIVE_TARGET,
-  ReadModels1732600000001,
+  ListUnitsHandler,
+  ListUnitsQuery,
+  READ_MODEL_MIGRATIONS,
   readModelDdl,
   type ProjectionTarget,
 } from '@app/projections';
@@ -60,7 +66,7 @@ interface Side {
 
 async function side(prefix: string): Promise<Side> {
   const db = await createTestDatabase(prefix);
-  await migrate(db.url, [EventStore1732600000000, ReadModels1732600000001]);
+  await migrate(db.url, [EventStore1732600000000, ...READ_MODEL_MIGRATIONS]);
   const pool = testPool(db.url, 6);
   const store = new PgEventStore(pool);
   const calendar = new CalendarService(pool);
@@ -94,7 +100,8 @@ async function side(prefix: string): Promise<Side> {
 async function reset(s: Side): Promise<void> {
   await s.pool.query(
     `TRUNCATE events, streams, rejected_events, projection_checkpoints,
-              rm.contracts, rm.obligations, rm.invoices, rm.payments, rm.allocations
+              rm.contracts, rm.obligations, rm.invoices, rm.payments, rm.allocations,
+              rm.unit_rule_counts
      RESTART IDENTITY`,
   );
   await s.pool.query(`DROP SCHEMA IF EXISTS "${BUILD.schema}" CASCADE`);
@@ -212,6 +219,59 @@ async function monotonicityViolations(pool: Pool, extraDays: string[]) {
   return { evaluated: Number(rows[0].evaluated), violations: rows[0].violations };
 }
 
+/** (d) Rows where `unit_rule_counts` differs from a recount of the obligations. */
+async function summaryDrift(pool: Pool, schema: string): Promise<unknown[]> {
+  const { rows } = await pool.query(
+    `WITH recount AS (
+       SELECT unit_code, coalesce(region, '') AS region, rule, final_status AS status, count(*)::int AS n
+         FROM "${schema}".obligations WHERE unit_code IS NOT NULL GROUP BY 1, 2, 3, 4
+     ), kept AS (SELECT unit_code, region, rule, status, n FROM "${schema}".unit_rule_counts WHERE n <> 0)
+     SELECT 'recount' AS side, * FROM (SELECT * FROM recount EXCEPT SELECT * FROM kept) a
+     UNION ALL SELECT 'summary', * FROM (SELECT * FROM kept EXCEPT SELECT * FROM recount) b`,
+  );
+  return rows.map((r) => ({ schema, ...r }));
+}
+
+/** (d) Days on which the ranking handler's counts differ from counting every obligation's status. */
+async function rankingDifferences(s: Side, days: string[]): Promise<string[]> {
+  const handler = new ListUnitsHandler(s.store);
+  const out: string[] = [];
+  for (const day of days) {
+    const page = await handler.execute(
+      new ListUnitsQuery(day, undefined, undefined, 'unitCode', 1, 1000),
+    );
+    const got: Record<string, Record<string, number>> = {};
+    for (const u of page.items)
+      for (const [rule, c] of Object.entries(u.rules))
+        for (const [status, n] of Object.entries(c))
+          if (status !== 'onTimeRate' && n)
+            (got[u.unitCode] ??= {})[`${rule}:${status}`] = n;
+    const { rows } = await s.pool.query<{ unit_code: string; cell: string; n: number }>(
+      `SELECT unit_code, rule || ':' || st AS cell, count(*)::int AS n
+         FROM (SELECT unit_code, rule,
+                      obligation_status(started_on, deadline, fulfilled_on, exempted_on, cancelled_on, $1::date) AS st
+                 FROM rm.obligations WHERE unit_code IS NOT NULL) x
+        WHERE st IS NOT NULL GROUP BY 1, 2`,
+      [day],
+    );
+    const want: Record<string, Record<string, number>> = {};
+    for (const r of rows) (want[r.unit_code] ??= {})[r.cell] = r.n;
+    const canon = (x: Record<string, Record<string, number>>) =>
+      JSON.stringify(
+        Object.keys(x)
+          .sort()
+          .map((u) => [u, Object.entries(x[u]).sort()]),
+      );
+    if (canon(got) !== canon(want))
+      out.push(`${day}: handler ${canon(got)}\n  recount ${canon(want)}`);
+    if (page.total !== Object.keys(want).length)
+      out.push(
+        `${day}: total ${page.total}, units with a running obligation ${Object.keys(want).length}`,
+      );
+  }
+  return out;
+}
+
 interface Findings {
   runs: number;
   events: number;
@@ -227,6 +287,8 @@ interface Findings {
   /** events the incremental projector was not handed exactly once, in order */
   delivery: string[];
   c: unknown[];
+  d: unknown[];
+  rankingDays: number;
 }
 
 // the project's testTimeout does not reach these tests: set it here
@@ -248,6 +310,8 @@ describe('compliance projector properties (real PostgreSQL)', () => {
     b: [],
     delivery: [],
     c: [],
+    d: [],
+    rankingDays: 0,
   };
 
   const scenario = contractHistories('CQ-FL', CONTRACTS).chain((histories) =>
@@ -370,6 +434,23 @@ describe('compliance projector properties (real PostgreSQL)', () => {
     );
     found.obligations += Number(ob[0].n);
     found.evaluated += evaluated;
+
+    // (d) summaries = recounts everywhere; the ranking = a recount of statuses on many days
+    found.d.push(
+      ...(await summaryDrift(one.pool, 'rm')),
+      ...(await summaryDrift(two.pool, 'rm')),
+      ...(await summaryDrift(one.pool, BUILD.schema)),
+    );
+    const { rows: dates } = await one.pool.query<{ d: string }>(
+      `SELECT DISTINCT (x.d + k)::text AS d FROM rm.obligations o
+         CROSS JOIN LATERAL unnest(ARRAY[o.started_on, o.deadline, o.fulfilled_on, o.settled_on]) AS x(d)
+         CROSS JOIN (VALUES (-1), (0)) AS y(k) WHERE x.d IS NOT NULL`,
+    );
+    const days = [...new Set([...extra, ...dates.map((r) => r.d)])]
+      .sort()
+      .filter((_, i) => i % 7 === runNo % 7);
+    found.rankingDays += days.length;
+    found.d.push(...(await rankingDifferences(one, days)).map((d) => `${tag} ${d}`));
   }
 
   beforeAll(async () => {
@@ -413,6 +494,42 @@ describe('compliance projector properties (real PostgreSQL)', () => {
 
   it('(c) in SQL, a met or late obligation never becomes pending or overdue later, nor stops running', () => {
     expect(found.c.slice(0, 10)).toEqual([]);
+  });
+
+  it('(d) per-unit summaries equal recounts, and the unit ranking equals per-obligation statuses on every day tried', () => {
+    expect(found.rankingDays).toBeGreaterThan(RUNS * 20);
+    expect(found.d.slice(0, 5)).toEqual([]);
+  });
+
+  it("migration UnitSummaries1732600000002 brings a read model of the earlier shape to the projector's values", async () => {
+    // db one holds the last run's read model; take it back to the shape of
+    // ReadModels1732600000001 as first released, then run the pending migration
+    const state = async () => ({
+      obligations: (
+        await one.pool.query(
+          `SELECT contract_id, key, settled_on::text, final_status FROM rm.obligations ORDER BY 1, 2`,
+        )
+      ).rows,
+      counts: (
+        await one.pool.query(
+          `SELECT unit_code, region, rule, status, n FROM rm.unit_rule_counts WHERE n <> 0 ORDER BY 1, 2, 3, 4`,
+        )
+      ).rows,
+    });
+    const before = await state();
+    expect(before.obligations.length).toBeGreaterThan(CONTRACTS);
+    await one.pool.query(`DROP TABLE rm.unit_rule_counts, rm.summary_state`);
+    await one.pool.query(
+      `ALTER TABLE rm.obligations DROP COLUMN settled_on, DROP COLUMN final_status`,
+    );
+    await one.pool.query(`DELETE FROM migrations WHERE name = 'UnitSummaries1732600000002'`);
+    await migrate(one.db.url, [EventStore1732600000000, ...READ_MODEL_MIGRATIONS]);
+    expect(await state()).toEqual(before);
+    // and the projector writes into the migrated shape
+    await one.pool.query(`DELETE FROM projection_checkpoints`);
+    await one.pool.query(`UPDATE rm.contracts SET stream_version = 0`);
+    await drain(one, LIVE_TARGET, 200);
+    expect(await state()).toEqual(before);
   });
 
   it('(a) minimal case: two invoices received at the same instant, one payment without invoiceNo', async () => {

@@ -22,7 +22,7 @@ import {
   ComplianceProjector,
   LIVE_TARGET,
   PROJECTION_NAME,
-  ReadModels1732600000001,
+  READ_MODEL_MIGRATIONS,
   readModelDdl,
   type ProjectionTarget,
 } from '@app/projections';
@@ -72,7 +72,7 @@ describe('compliance projector: concurrency, crashes, races, lag', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('proj');
-    await migrate(db.url, [EventStore1732600000000, ReadModels1732600000001]);
+    await migrate(db.url, [EventStore1732600000000, ...READ_MODEL_MIGRATIONS]);
     pool = testPool(db.url, 16);
     // A connection killed while checked out must not crash the test process.
     pool.on('connect', (c) => c.on('error', (e) => clientErrors.push(e)));

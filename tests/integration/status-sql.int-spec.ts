@@ -13,11 +13,7 @@ import {
   type ObligationRule,
 } from '@app/domain';
 import { EventStore1732600000000 } from '@app/event-store';
-import {
-  CalendarService,
-  obligationStatusColumns,
-  ReadModels1732600000001,
-} from '@app/projections';
+import { CalendarService, obligationStatusColumns, READ_MODEL_MIGRATIONS } from '@app/projections';
 import { createTestDatabase, migrate, testPool, type TestDatabase } from '@app/testing';
 import fc from 'fast-check';
 import type { Pool } from 'pg';
@@ -116,7 +112,7 @@ describe('SQL obligation status = obligationStatusAsOf', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('stsql');
-    await migrate(db.url, [EventStore1732600000000, ReadModels1732600000001]);
+    await migrate(db.url, [EventStore1732600000000, ...READ_MODEL_MIGRATIONS]);
     pool = testPool(db.url, 4);
     calendar = new CalendarService(pool);
     await calendar.ensureTable();

@@ -14,7 +14,7 @@ import { GetContractEventsHandler } from './contracts/get-contract-events/get-co
 import { HealthController } from './health/health.controller';
 import { HealthIndicators } from './health/health-indicators';
 import { IngestionModule } from './ingestion/ingestion.module';
-import { ProjectionsModule, ReadModels1732600000001 } from '@app/projections';
+import { ProjectionsModule, READ_MODEL_MIGRATIONS } from '@app/projections';
 import { ComplianceController } from './compliance/compliance.controller';
 import { ExemptionsController } from './contracts/record-exemption/exemptions.controller';
 import { AdminController } from './admin/admin.controller';
@@ -53,7 +53,7 @@ export class AppModule {
           url: opts.databaseUrl,
           poolSize: opts.config.dbPoolSize,
           entities: [],
-          migrations: [EventStore1732600000000, ReadModels1732600000001],
+          migrations: [EventStore1732600000000, ...READ_MODEL_MIGRATIONS],
         }),
         CqrsModule.forRoot(),
         AuthModule,

@@ -137,16 +137,33 @@ export class ComplianceProjector {
       rows.allocations.push(...r.allocations);
     }
     const q = `"${schema}"`;
-    for (const t of TABLES)
-      await c.query(`DELETE FROM ${q}.${t} WHERE contract_id = ANY($1::text[])`, [contractIds]);
+    // The obligations leave and enter the per-unit counts in the same statements.
+    const count = (rowsCte: string, sign: string) =>
+      `INSERT INTO ${q}.unit_rule_counts AS u (unit_code, region, rule, status, n)
+       SELECT unit_code, coalesce(region, ''), rule, final_status, ${sign}count(*)
+         FROM ${rowsCte} WHERE unit_code IS NOT NULL GROUP BY 1, 2, 3, 4
+       ON CONFLICT (unit_code, region, rule, status) DO UPDATE SET n = u.n + excluded.n`;
+    for (const t of TABLES) {
+      const del = `DELETE FROM ${q}.${t} WHERE contract_id = ANY($1::text[])`;
+      await c.query(
+        t === 'obligations'
+          ? `WITH gone AS (${del} RETURNING unit_code, region, rule, final_status) ${count('gone', '-')}`
+          : del,
+        [contractIds],
+      );
+    }
     for (const t of TABLES) {
       const list = rows[t];
       if (list.length === 0) continue;
+      const ins = `INSERT INTO ${q}.${t} SELECT * FROM jsonb_populate_recordset(NULL::${q}.${t}, $1::jsonb)`;
       await c.query(
-        `INSERT INTO ${q}.${t} SELECT * FROM jsonb_populate_recordset(NULL::${q}.${t}, $1::jsonb)`,
+        t === 'obligations'
+          ? `WITH added AS (${ins} RETURNING unit_code, region, rule, final_status) ${count('added', '')}`
+          : ins,
         [JSON.stringify(list)],
       );
     }
+    await c.query(`UPDATE ${q}.summary_state SET version = pg_current_xact_id()::text`);
   }
 
   /** How far behind the head of the store a checkpoint is. */

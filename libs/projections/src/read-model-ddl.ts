@@ -56,6 +56,8 @@ export function readModelDdl(schema: string): string[] {
        provisional      boolean NOT NULL,
        working_day_rule boolean NOT NULL,
        invoice_no       text,
+       settled_on       date NOT NULL,
+       final_status     text NOT NULL,
        PRIMARY KEY (contract_id, key)
      )`,
     `CREATE INDEX obligations_unit_rule_idx ON ${s}.obligations (unit_code, rule)`,
@@ -65,6 +67,10 @@ export function readModelDdl(schema: string): string[] {
        WHERE fulfilled_on IS NULL OR fulfilled_on > deadline`,
     `CREATE INDEX obligations_unit_violation_idx ON ${s}.obligations (unit_code, deadline, contract_id, key)
        WHERE fulfilled_on IS NULL OR fulfilled_on > deadline`,
+    // Obligations whose status as of T is not their final one (settled_on > T): the only rows a
+    // unit ranking reads one by one; everything settled comes from unit_rule_counts.
+    `CREATE INDEX obligations_settled_idx ON ${s}.obligations (settled_on)`,
+    ...unitSummaryDdl(schema),
     `CREATE INDEX obligations_provisional_idx ON ${s}.obligations (contract_id) WHERE provisional`,
     `CREATE TABLE ${s}.invoices (
        contract_id   text NOT NULL,
@@ -101,6 +107,31 @@ export function readModelDdl(schema: string): string[] {
        amount_fen    bigint NOT NULL
      )`,
     `CREATE INDEX allocations_invoice_idx ON ${s}.allocations (contract_id, invoice_no)`,
+  ];
+}
+
+/**
+ * Per (unit, region, rule, final status) obligation counts, maintained by the projector in the
+ * transaction that replaces the obligations, and the version of that state (the id of the
+ * last transaction that changed it — unique across schemas, so a cache keyed on it never
+ * outlives a rebuild's swap).
+ */
+export function unitSummaryDdl(schema: string): string[] {
+  const s = `"${schema}"`;
+  return [
+    `CREATE TABLE ${s}.unit_rule_counts (
+       unit_code text NOT NULL,
+       region    text NOT NULL,
+       rule      text NOT NULL,
+       status    text NOT NULL,
+       n         integer NOT NULL,
+       PRIMARY KEY (unit_code, region, rule, status)
+     )`,
+    `CREATE TABLE ${s}.summary_state (
+       id      boolean PRIMARY KEY DEFAULT true CHECK (id),
+       version text NOT NULL
+     )`,
+    `INSERT INTO ${s}.summary_state (id, version) VALUES (true, pg_current_xact_id()::text)`,
   ];
 }
 

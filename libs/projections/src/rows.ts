@@ -1,4 +1,4 @@
-import type { ContractAssessment } from '@app/domain';
+import { finalObligationStatus, obligationSettledOn, type ContractAssessment } from '@app/domain';
 
 const s = (v: bigint | undefined | null) => (v === undefined || v === null ? null : v.toString());
 const d = (v: string | undefined | null) => v ?? null;
@@ -55,6 +55,8 @@ export function rowsOf(a: ContractAssessment, streamVersion: number) {
     provisional: o.provisional,
     working_day_rule: o.workingDayRule,
     invoice_no: o.invoiceNo ?? null,
+    settled_on: obligationSettledOn(o),
+    final_status: finalObligationStatus(o),
   }));
   const invoices = a.invoices.map((i) => ({
     contract_id: a.contractId,

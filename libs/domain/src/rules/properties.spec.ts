@@ -4,7 +4,12 @@ import { addDays } from '../business-date';
 import type { RuleId } from '../facts';
 import type { WorkCalendar } from '../work-calendar';
 import { assessContract } from './assess';
-import { obligationStatusAsOf, prepaymentStatusAsOf } from './status';
+import {
+  finalObligationStatus,
+  obligationSettledOn,
+  obligationStatusAsOf,
+  prepaymentStatusAsOf,
+} from './status';
 import { given, type History } from './test-builders';
 
 const cal: WorkCalendar = createCalendar(builtInYears());
@@ -157,6 +162,24 @@ describe('assessContract properties', () => {
           );
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('from its settled day on, an obligation has its final status, and not before the last change', () => {
+    fc.assert(
+      fc.property(history, (h) => {
+        const a = assessContract('CQ-PROP', h.facts, cal);
+        for (const o of a.obligations) {
+          const settled = obligationSettledOn(o);
+          const final = finalObligationStatus(o);
+          for (const d of [settled, addDays(settled, 1), addDays(settled, 400)])
+            expect(obligationStatusAsOf(o, d, cal)?.status).toBe(final);
+          // every day before the start is "not running", so the summary must not count it
+          expect(obligationStatusAsOf(o, addDays(o.startedOn, -1), cal)).toBeNull();
+          expect(settled > o.deadline && settled >= o.startedOn).toBe(true);
+        }
+      }),
       { numRuns: 300 },
     );
   });

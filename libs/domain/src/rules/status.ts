@@ -27,7 +27,7 @@
  *
  * On-time rate = met / (met + late + overdue).
  */
-import { daysBetween, type BusinessDate } from '../business-date';
+import { addDays, daysBetween, maxDate, type BusinessDate } from '../business-date';
 import { ratioDown } from '../money';
 import type { WorkCalendar } from '../work-calendar';
 import type { ContractAssessment, ContractStage, Obligation, PrepaymentTrack } from './types';
@@ -74,6 +74,34 @@ export function obligationStatusAsOf(
     delayWorkingDays: onTime,
     daysLeft: daysBetween(asOf, o.deadline),
   };
+}
+
+/**
+ * The status an obligation keeps for every T on or after {@link obligationSettledOn}: the
+ * decision above with T past every date (exempted, else met/late, else cancelled/overdue,
+ * else overdue — an unfulfilled obligation past its deadline stays overdue).
+ */
+export function finalObligationStatus(
+  o: Pick<Obligation, 'deadline' | 'fulfilledOn' | 'exemptedOn' | 'cancelledOn'>,
+): ObligationStatus {
+  if (o.exemptedOn !== null) return 'exempted';
+  if (o.fulfilledOn !== null) return o.fulfilledOn <= o.deadline ? 'met' : 'late';
+  if (o.cancelledOn !== null) return o.cancelledOn <= o.deadline ? 'cancelled' : 'overdue';
+  return 'overdue';
+}
+
+/**
+ * A day from which the status no longer changes with T: the latest of the start, the day
+ * after the deadline and every fulfilment, exemption or cancellation date (the decision
+ * above compares T only with those). Per-unit summaries count obligations settled by T from
+ * their final status and compute only the others row by row.
+ */
+export function obligationSettledOn(
+  o: Pick<Obligation, 'startedOn' | 'deadline' | 'fulfilledOn' | 'exemptedOn' | 'cancelledOn'>,
+): BusinessDate {
+  let d = maxDate(o.startedOn, addDays(o.deadline, 1));
+  for (const x of [o.fulfilledOn, o.exemptedOn, o.cancelledOn]) if (x !== null) d = maxDate(d, x);
+  return d;
 }
 
 export type PrepaymentStatus = 'pending' | 'met' | 'below' | 'exempted';

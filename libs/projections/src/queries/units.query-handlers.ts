@@ -41,47 +41,72 @@ const ORDER: Record<UnitSort, string> = {
   unitCode: 'unit_code ASC',
 };
 
+interface RankedUnit {
+  unit_code: string;
+  cells: Record<string, number>;
+  violations: number;
+}
+interface UnitInfo {
+  unit_name: string | null;
+  region: string | null;
+  contracts: number;
+}
+interface Ranking {
+  units: RankedUnit[];
+  info: Map<string, UnitInfo>;
+}
+
+/**
+ * `GET /v1/units`. Counting every obligation's status as of T on each request grows with the
+ * whole table (seconds at a million contracts), so the ranking is assembled from
+ * `unit_rule_counts` — each obligation counted once under its final status, kept by the
+ * projector — corrected row by row only for the obligations not yet settled on T
+ * (`settled_on > T`: few for recent dates, more the further back T lies). A ranking is the
+ * same for every page and only changes when the read model does, so it is kept, per filter
+ * set, for the summary version it was computed from (`summary_state.version`, moved by every
+ * projector write): paging and repeated requests cost one indexed read of the version.
+ */
 @QueryHandler(ListUnitsQuery)
 export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
+  private static readonly MAX_CACHED = 16;
+  private readonly cache = new Map<string, Promise<Ranking>>();
+
   constructor(private readonly store: PgEventStore) {}
 
   async execute(q: ListUnitsQuery): Promise<UnitRankingPage> {
-    const values: unknown[] = [q.asOf];
-    const where = ['o.started_on <= $1::date', 'o.unit_code IS NOT NULL'];
-    if (q.rule) where.push(`o.rule = $${values.push(q.rule)}`);
-    if (q.region) where.push(`o.region LIKE $${values.push(`${q.region}%`)}`);
-    where.push(scopeSql(q.scope, 'o', values));
-    const st = obligationStatusColumns('o', '$1::date');
-    const { rows } = await this.store.pool.query(
-      `WITH per AS (
-         SELECT o.unit_code, o.rule, st.status, count(*)::int AS n
-           FROM ${RM}.obligations o ${st.lateral}
-          WHERE ${where.join(' AND ')}
-          GROUP BY 1, 2, 3
-       ), units AS (
-         SELECT unit_code,
-                jsonb_object_agg(rule || ':' || status, n) AS cells,
-                sum(n) FILTER (WHERE status = 'met') AS met,
-                sum(n) FILTER (WHERE status IN ('late', 'overdue')) AS violations_n,
-                sum(n) FILTER (WHERE status IN ('met', 'late', 'overdue')) AS due
-           FROM per GROUP BY unit_code
-       )
-       SELECT unit_code, cells, coalesce(violations_n, 0)::int AS violations,
-              CASE WHEN coalesce(due, 0) = 0 THEN NULL ELSE coalesce(met, 0)::numeric / due END AS rate,
-              count(*) OVER ()::int AS total
-         FROM units
-        ORDER BY ${ORDER[q.sort]}
-        LIMIT ${q.pageSize} OFFSET ${(q.page - 1) * q.pageSize}`,
-      values,
+    if (q.scope?.supplierCreditCode !== undefined)
+      throw new Error('unit rankings are not available to a supplier scope');
+    const { rows: state } = await this.store.pool.query<{ version: string }>(
+      `SELECT version FROM ${RM}.summary_state`,
     );
-    const codes = rows.map((r) => r.unit_code as string);
-    const info = new Map<string, { unit_name: string; region: string | null; contracts: number }>();
-    if (codes.length) {
-      const r2 = await this.store.pool.query(
+    const key = JSON.stringify([
+      state[0]?.version ?? null,
+      q.asOf,
+      q.rule ?? null,
+      q.region ?? null,
+      q.scope?.regions ?? null,
+      q.sort,
+    ]);
+    let ranking = this.cache.get(key);
+    if (ranking) {
+      this.cache.delete(key); // most recently used last
+    } else {
+      ranking = this.rank(q);
+      ranking.catch(() => this.cache.delete(key));
+      if (this.cache.size >= ListUnitsHandler.MAX_CACHED)
+        this.cache.delete(this.cache.keys().next().value!);
+    }
+    this.cache.set(key, ranking);
+    const { units, info } = await ranking;
+    const offset = (q.page - 1) * q.pageSize;
+    const page = units.slice(offset, offset + q.pageSize);
+    const missing = page.map((u) => u.unit_code).filter((c) => !info.has(c));
+    if (missing.length) {
+      const r2 = await this.store.pool.query<UnitInfo & { unit_code: string }>(
         `SELECT unit_code, (array_agg(unit_name ORDER BY awarded_on DESC NULLS LAST))[1] AS unit_name,
                 (array_agg(region ORDER BY awarded_on DESC NULLS LAST))[1] AS region, count(*)::int AS contracts
            FROM ${RM}.contracts WHERE unit_code = ANY($1::text[]) GROUP BY unit_code`,
-        [codes],
+        [missing],
       );
       for (const r of r2.rows) info.set(r.unit_code, r);
     }
@@ -90,11 +115,11 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
       sort: q.sort,
       page: q.page,
       pageSize: q.pageSize,
-      total: rows[0]?.total ?? 0,
-      items: rows.map((r, i) => {
+      total: units.length,
+      items: page.map((r, i) => {
         const counts = emptyCounts();
         const rules: Record<string, StatusCounts & { onTimeRate: number | null }> = {};
-        for (const [cell, n] of Object.entries(r.cells as Record<string, number>)) {
+        for (const [cell, n] of Object.entries(r.cells)) {
           const [rule, status] = cell.split(':') as [string, keyof StatusCounts];
           counts[status] += n;
           rules[rule] ??= { ...emptyCounts(), onTimeRate: null };
@@ -103,7 +128,7 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
         for (const k of Object.keys(rules)) rules[k].onTimeRate = onTimeRate(rules[k]);
         const u = info.get(r.unit_code);
         return {
-          rank: (q.page - 1) * q.pageSize + i + 1,
+          rank: offset + i + 1,
           unitCode: r.unit_code,
           unitName: u?.unit_name ?? null,
           region: u?.region ?? null,
@@ -114,6 +139,53 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
           rules,
         };
       }),
+    };
+  }
+
+  /** Every unit with an obligation running on T, sorted. */
+  private async rank(q: ListUnitsQuery): Promise<Ranking> {
+    const values: unknown[] = [q.asOf];
+    const filters = (alias: string): string => {
+      const w: string[] = [];
+      if (q.rule) w.push(`${alias}.rule = $${values.push(q.rule)}`);
+      if (q.region) w.push(`${alias}.region LIKE $${values.push(`${q.region}%`)}`);
+      w.push(scopeSql(q.scope, alias, values));
+      return w.join(' AND ');
+    };
+    const st = `obligation_status(o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, $1::date)`;
+    const { rows } = await this.store.pool.query<RankedUnit & { rate: string | null }>(
+      `WITH unsettled AS (
+         SELECT o.unit_code, o.rule, o.final_status, ${st} AS status
+           FROM ${RM}.obligations o
+          WHERE o.settled_on > $1::date AND o.unit_code IS NOT NULL AND ${filters('o')}
+       ), per AS (
+         SELECT unit_code, rule, status, sum(n)::int AS n FROM (
+           SELECT u.unit_code, u.rule, u.status, u.n FROM ${RM}.unit_rule_counts u
+            WHERE u.n <> 0 AND ${filters('u')}
+           UNION ALL SELECT unit_code, rule, final_status, -1 FROM unsettled
+           UNION ALL SELECT unit_code, rule, status, 1 FROM unsettled WHERE status IS NOT NULL
+         ) x GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+       ), units AS (
+         SELECT unit_code,
+                jsonb_object_agg(rule || ':' || status, n) AS cells,
+                sum(n) FILTER (WHERE status = 'met') AS met,
+                sum(n) FILTER (WHERE status IN ('late', 'overdue')) AS violations_n,
+                sum(n) FILTER (WHERE status IN ('met', 'late', 'overdue')) AS due
+           FROM per GROUP BY unit_code
+       )
+       SELECT unit_code, cells, coalesce(violations_n, 0)::int AS violations,
+              CASE WHEN coalesce(due, 0) = 0 THEN NULL ELSE coalesce(met, 0)::numeric / due END AS rate
+         FROM units
+        ORDER BY ${ORDER[q.sort]}`,
+      values,
+    );
+    return {
+      units: rows.map((r) => ({
+        unit_code: r.unit_code,
+        cells: r.cells,
+        violations: r.violations,
+      })),
+      info: new Map(),
     };
   }
 }
