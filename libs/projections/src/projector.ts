@@ -57,11 +57,15 @@ export class ComplianceProjector {
   /** Projects one batch. Returns the number of events consumed (0 when caught up). */
   runBatch(target: ProjectionTarget, batchSize: number): Promise<number> {
     return withTransaction(this.pool, async (client) => {
+      // the histories of a batch's contracts are scattered over the table: with the default
+      // 4 MB the bitmap scan goes lossy and the sort spills at a few million events
+      await client.query(`SET LOCAL work_mem = '64MB'`);
       await ComplianceProjector.ensureCheckpoint(client, target.checkpoint);
       const from = await ComplianceProjector.readCheckpoint(client, target.checkpoint, true);
       const events = await this.store.readAllPositions(client, from, batchSize);
       if (events.length === 0) return 0;
-      await this.recompute(client, target.schema, await this.stale(client, target.schema, events));
+      const { stale, projected } = await this.stale(client, target.schema, events);
+      await this.recompute(client, target.schema, stale, projected);
       const last = events[events.length - 1];
       const moved = await client.query(
         `UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now()
@@ -85,7 +89,11 @@ export class ComplianceProjector {
    * delivers (catch-up of an interleaved feed): skipping those contracts keeps catch-up at
    * about one recompute per contract instead of one per batch that touches it.
    */
-  private async stale(c: Sql, schema: string, events: EventPosition[]): Promise<string[]> {
+  private async stale(
+    c: Sql,
+    schema: string,
+    events: EventPosition[],
+  ): Promise<{ stale: string[]; projected: Set<string> }> {
     const newest = new Map<string, number>();
     for (const e of events)
       newest.set(e.streamId, Math.max(newest.get(e.streamId) ?? 0, e.streamVersion));
@@ -93,14 +101,27 @@ export class ComplianceProjector {
       `SELECT contract_id, stream_version FROM "${schema}".contracts WHERE contract_id = ANY($1::text[])`,
       [[...newest.keys()]],
     );
-    for (const r of rows)
+    const projected = new Set<string>();
+    for (const r of rows) {
+      projected.add(r.contract_id);
       if (r.stream_version >= newest.get(r.contract_id)!) newest.delete(r.contract_id);
-    return [...newest.keys()];
+    }
+    return { stale: [...newest.keys()], projected };
   }
 
-  /** Recomputes the given contracts from their whole histories, in the caller's transaction. */
-  async recompute(c: Sql, schema: string, contractIds: string[]): Promise<void> {
+  /**
+   * Recomputes the given contracts from their whole histories, in the caller's transaction.
+   * `projected`, when given, holds those of them that have read-model rows (every projected
+   * contract has its rm.contracts row): the others have nothing to delete.
+   */
+  async recompute(
+    c: Sql,
+    schema: string,
+    contractIds: string[],
+    projected?: ReadonlySet<string>,
+  ): Promise<void> {
     if (contractIds.length === 0) return;
+    const replaced = projected ? contractIds.filter((id) => projected.has(id)) : contractIds;
     const history = await this.store.readStreamFacts(c, contractIds);
     const byStream = new Map<string, StreamFactRow[]>();
     for (const e of history) {
@@ -143,13 +164,13 @@ export class ComplianceProjector {
        SELECT unit_code, coalesce(region, ''), rule, final_status, ${sign}count(*)
          FROM ${rowsCte} WHERE unit_code IS NOT NULL GROUP BY 1, 2, 3, 4
        ON CONFLICT (unit_code, region, rule, status) DO UPDATE SET n = u.n + excluded.n`;
-    for (const t of TABLES) {
+    for (const t of replaced.length ? TABLES : []) {
       const del = `DELETE FROM ${q}.${t} WHERE contract_id = ANY($1::text[])`;
       await c.query(
         t === 'obligations'
           ? `WITH gone AS (${del} RETURNING unit_code, region, rule, final_status) ${count('gone', '-')}`
           : del,
-        [contractIds],
+        [replaced],
       );
     }
     for (const t of TABLES) {
