@@ -1,17 +1,26 @@
 /**
- * `npm run bench -- --scale small|medium|large [--growth] [--skip a,b] [--only a,b]`
+ * `npm run bench -- --scale small|medium|large [--growth] [--skip a,b] [--only a,b]
+ *   [--command-seconds N] [--kafka-events N] [--http-seconds N] …`
  *
  * One run, one PostgreSQL (embedded in a temporary directory, or BENCH_DATABASE_URL):
- *   copy       raw COPY of the feed into `events` (the write limit)
- *   command    RecordEventsHandler called directly, batches of 1,000
- *   http       POST /v1/events, batches of 500, 4 in flight, against the service (child process)
- *   kafka      the service's consumer role reading a topic filled beforehand (if the role exists)
+ *   copy       raw COPY of the whole feed into `events` of database `bench_store` (the write
+ *              limit); `bench_store` is kept: it is the store of read, projector and queries
+ *              (filled by the same COPY, untimed, when `copy` is skipped but they are not)
+ *   command    RecordEventsHandler called directly, batches of 1,000, into `bench_cmd`
+ *              (dropped afterwards); time-boxed by --command-seconds (default: none at small
+ *              and medium, 900 s at large): the events handled within the time box
+ *   http       POST /v1/events, batches of 500, 4 in flight, against the service (child
+ *              process); time-boxed by --http-seconds
+ *   kafka      the service's consumer role reading a topic filled beforehand (if the role
+ *              exists); --kafka-events N: only the first N events of the feed (default: all at
+ *              small and medium, 2,000,000 at large)
  *   naive      one TypeORM save() per event in its own transaction (time-boxed sample)
- *   read       raw sequential read of `events` with a cursor (the read limit)
- *   projector  ComplianceProjector.runBatch from zero until caught up
+ *   read       raw sequential read of `events` of `bench_store` with a cursor (the read limit)
+ *   projector  ComplianceProjector.runBatch on `bench_store` from zero until caught up
  *   queries    autocannon p50/p95/p99 of the four read endpoints, today and historical
- * and the service's peak RSS (VmHWM of the child processes). Writes bench/results/<ts>.json.
- * See docs/benchmarks.md.
+ * and the service's peak RSS (VmHWM of the child processes). The printed table and
+ * `details.notes` say which measures are time-boxed or sampled. Writes
+ * bench/results/<ts>.json. See docs/benchmarks.md.
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
@@ -55,14 +64,50 @@ const PHASES = [
 ] as const;
 type Phase = (typeof PHASES)[number];
 
+/** Per scale; `commandSeconds` / `kafkaEvents` null = the whole feed (no time box, no cut). */
 export const SCALES = {
-  small: { contracts: 20_000, querySeconds: 5, naiveSeconds: 20, httpSeconds: 180 },
-  medium: { contracts: 200_000, querySeconds: 10, naiveSeconds: 30, httpSeconds: 300 },
-  large: { contracts: 1_000_000, querySeconds: 10, naiveSeconds: 30, httpSeconds: 600 },
+  small: {
+    contracts: 20_000,
+    querySeconds: 5,
+    naiveSeconds: 20,
+    httpSeconds: 180,
+    commandSeconds: null,
+    kafkaEvents: null,
+  },
+  medium: {
+    contracts: 200_000,
+    querySeconds: 10,
+    naiveSeconds: 30,
+    httpSeconds: 300,
+    commandSeconds: null,
+    kafkaEvents: null,
+  },
+  large: {
+    contracts: 1_000_000,
+    querySeconds: 10,
+    naiveSeconds: 30,
+    httpSeconds: 600,
+    commandSeconds: 900,
+    kafkaEvents: 2_000_000,
+  },
 } as const;
 type Scale = keyof typeof SCALES;
 
 const log = (m: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
+
+/** `--name N` as a limit: absent = the scale's default, 0 = none (null), else a positive number. */
+function limitArg(
+  args: Record<string, string | boolean>,
+  name: string,
+  fallback: number | null,
+): number | null {
+  const v = args[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isFinite(n) || n < 0)
+    throw new Error(`--${name} must be a number ≥ 0 (0 = no limit)`);
+  return n === 0 ? null : n;
+}
 
 function kafkaConsumerPresent(): boolean {
   const dir = path.join(ROOT, 'apps/monitor/src/kafka');
@@ -143,6 +188,9 @@ async function main(): Promise<void> {
   const querySeconds = args['query-seconds'] ? Number(args['query-seconds']) : cfg.querySeconds;
   const projectorBatch = args['projector-batch'] ? Number(args['projector-batch']) : 5000;
   const historical = typeof args['as-of'] === 'string' ? args['as-of'] : '2022-06-30';
+  const commandSeconds = limitArg(args, 'command-seconds', cfg.commandSeconds);
+  const kafkaEvents = limitArg(args, 'kafka-events', cfg.kafkaEvents);
+  const httpSeconds = limitArg(args, 'http-seconds', cfg.httpSeconds);
 
   const m = machine();
   const source = sourceVersion();
@@ -162,11 +210,17 @@ async function main(): Promise<void> {
   }
 
   const results: Record<string, Throughput | null> = {};
+  /** full notes per measure (details.notes): time boxes, samples, why not measured */
   const notes: Record<string, string> = {};
+  /** short form for the printed table: which part of the feed a measure covers */
+  const scope: Record<string, string> = {};
   const latency: Record<string, LatencyResult> = {};
   const rss: Record<string, number> = {};
-  let cmdUrl: string | null = null;
+  /** the store of read, projector and queries: `bench_store`, filled by COPY */
+  let storeUrl: string | null = null;
+  let storeEvents: number | null = null;
   const services: ServiceProcess[] = [];
+  const needStore = on('read') || on('projector') || on('queries');
 
   const fresh = async (name: string) => {
     const url = await cluster.createDatabase(name);
@@ -187,20 +241,46 @@ async function main(): Promise<void> {
   };
 
   try {
-    if (on('copy')) {
-      log('raw COPY …');
-      const url = await fresh('bench_copy');
-      results.rawCopy = await rawCopy(url, gen);
-      show('raw COPY', results.rawCopy);
-      await drop('bench_copy');
+    if (on('copy') || needStore) {
+      log(
+        on('copy')
+          ? 'raw COPY into bench_store …'
+          : 'filling bench_store by COPY (untimed: the copy phase is off) …',
+      );
+      storeUrl = await fresh('bench_store');
+      const filled = await rawCopy(storeUrl, gen, { streams: needStore });
+      storeEvents = filled.events;
+      if (on('copy')) {
+        results.rawCopy = filled;
+        scope.rawCopy = 'whole feed';
+        show('raw COPY', filled);
+      } else {
+        log(`bench_store: ${fmt(filled.events)} events`);
+      }
+      if (needStore) {
+        // VACUUM as well: otherwise autovacuum's insert-triggered VACUUM of the fresh table
+        // would run during the next measures
+        await sql(storeUrl, 'VACUUM (ANALYZE)');
+      } else {
+        await drop('bench_store');
+        storeUrl = null;
+      }
     }
-    if (on('command') || on('read') || on('projector') || on('queries')) {
-      log('command path (RecordEventsHandler, batches of 1,000) …');
-      cmdUrl = await fresh('bench_cmd');
-      results.command = await commandPath(cmdUrl, gen, { batchSize: 1000 });
+    if (on('command')) {
+      log(
+        `command path (RecordEventsHandler, batches of 1,000${commandSeconds === null ? '' : `, time box ${commandSeconds} s`}) …`,
+      );
+      const url = await fresh('bench_cmd');
+      results.command = await commandPath(url, gen, {
+        batchSize: 1000,
+        ...(commandSeconds === null ? {} : { maxSeconds: commandSeconds }),
+      });
+      if (results.command.note) {
+        notes.command = `${results.command.note} (--command-seconds)`;
+        scope.command = `time-boxed ${fmt(commandSeconds)} s`;
+      } else scope.command = 'whole feed';
       show('command', results.command);
-      await sql(cmdUrl, 'ANALYZE');
-      if (!on('command')) delete results.command;
+      await drop('bench_cmd');
     }
     if (on('http')) {
       log('HTTP path (POST /v1/events, batches of 500, 4 in flight, service as a child process) …');
@@ -211,14 +291,16 @@ async function main(): Promise<void> {
       );
       services.push(svc);
       try {
-        const maxSeconds = args['http-seconds'] ? Number(args['http-seconds']) : cfg.httpSeconds;
         const concurrency = args['http-concurrency'] ? Number(args['http-concurrency']) : 4;
         results.http = await httpPath(svc.url, await tokenFor('platform'), gen, {
           batchSize: 500,
           concurrency,
-          maxSeconds,
+          ...(httpSeconds === null ? {} : { maxSeconds: httpSeconds }),
         });
-        if (results.http.note) notes.http = results.http.note;
+        if (results.http.note) {
+          notes.http = `${results.http.note} (--http-seconds)`;
+          scope.http = `time-boxed ${fmt(httpSeconds)} s`;
+        } else scope.http = 'whole feed';
         show('HTTP', results.http);
       } finally {
         await svc.stop();
@@ -241,8 +323,17 @@ async function main(): Promise<void> {
           const url = await fresh('bench_kafka');
           const run = timestamp().toLowerCase();
           const topic = `bench.events.${run}`;
-          log(`Kafka: producing the feed to ${topic} (6 partitions, key = contractId) …`);
-          const produced = await produceAll(b.brokers, topic, 6, gen);
+          log(
+            `Kafka: producing ${kafkaEvents === null ? 'the feed' : `the first ${fmt(kafkaEvents)} events of the feed`} to ${topic} (6 partitions, key = contractId) …`,
+          );
+          const produced = await produceAll(
+            b.brokers,
+            topic,
+            6,
+            kafkaEvents === null ? gen : { ...gen, maxEvents: kafkaEvents },
+          );
+          // fewer than the limit: the feed ran out first, so this is the whole feed
+          const sampled = kafkaEvents !== null && produced.events >= kafkaEvents;
           log(
             `Kafka: produced ${fmt(produced.events)} events in ${fmt(produced.seconds, 1)} s; starting the consumer`,
           );
@@ -265,6 +356,11 @@ async function main(): Promise<void> {
               timeoutMs: 3_600_000,
               log,
             });
+            if (sampled) {
+              results.kafka.note = `sampled: the first ${produced.events} events of the feed produced and consumed (--kafka-events); rate ${results.kafka.note}`;
+              notes.kafka = results.kafka.note;
+              scope.kafka = `first ${fmt(produced.events)} events`;
+            } else scope.kafka = 'whole feed';
             show('Kafka', results.kafka);
           } finally {
             await svc.stop();
@@ -278,33 +374,39 @@ async function main(): Promise<void> {
       log(`naive baseline (TypeORM save() per event, ${cfg.naiveSeconds} s sample) …`);
       const url = await cluster.createDatabase('bench_naive');
       results.naive = await naivePath(url, gen, { maxSeconds: cfg.naiveSeconds });
+      notes.naive = results.naive.note ?? 'sample';
+      scope.naive = `sample, ${cfg.naiveSeconds} s`;
       show('naive', results.naive);
       await drop('bench_naive');
     }
-    if (cmdUrl && (on('read') || on('projector') || on('queries'))) {
-      await checkpoint(cmdUrl);
+    if (storeUrl) {
+      await checkpoint(storeUrl);
       if (on('read')) {
-        log('raw sequential read of events (cursor) …');
-        results.rawRead = await rawRead(cmdUrl);
+        log('raw sequential read of events in bench_store (cursor) …');
+        results.rawRead = await rawRead(storeUrl);
+        scope.rawRead = 'whole feed';
         show('raw read', results.rawRead);
       }
-      log(`projector catch-up from zero (runBatch ${projectorBatch}) …`);
-      const pr = await projectorCatchUp(cmdUrl, projectorBatch);
-      if (on('projector')) {
-        results.projector = pr;
-        show('projector', pr);
+      if (on('projector') || on('queries')) {
+        log(`projector catch-up from zero on bench_store (runBatch ${projectorBatch}) …`);
+        const pr = await projectorCatchUp(storeUrl, projectorBatch);
+        if (on('projector')) {
+          results.projector = pr;
+          scope.projector = 'whole feed';
+          show('projector', pr);
+        }
+        await sql(storeUrl, 'ANALYZE');
       }
-      await sql(cmdUrl, 'ANALYZE');
       if (on('queries')) {
-        const svc = await startService({ DATABASE_URL: cmdUrl }, log);
+        const svc = await startService({ DATABASE_URL: storeUrl }, log);
         services.push(svc);
         try {
           const token = await tokenFor('inspector');
-          const ids = await sampleIds(cmdUrl);
+          const ids = await sampleIds(storeUrl);
           for (const target of queryTargets(ids, historical)) {
             // requests abandoned by autocannon's timeout keep running in PostgreSQL: wait for
             // them, so that one endpoint's backlog is not measured as the next one's latency
-            await waitForIdle(cmdUrl, log);
+            await waitForIdle(storeUrl, log);
             // one short warm-up pass, then the measured run
             await measureLatency(svc.url, token, target, { connections: 16, seconds: 1 });
             const r = await measureLatency(svc.url, token, target, {
@@ -328,8 +430,30 @@ async function main(): Promise<void> {
   }
 
   const rate = (k: string) => results[k]?.eventsPerSec ?? null;
-  const ratio = (a: string, b: string) =>
-    rate(a) !== null && rate(b) ? rate(a)! / rate(b)! : null;
+  // A measure over part of the feed (time-boxed, sampled) is compared with COPY's rate over
+  // the same first events (the first COPY chunks covering them): rates fall as the store grows.
+  const basis = (a: string, b: string): { rate: number; events: number } | null => {
+    const base = results[b];
+    if (!base) return null;
+    const n = results[a]?.events ?? 0;
+    if (b === 'rawCopy' && base.progress && n < base.events) {
+      const at = base.progress.find(([e]) => e >= n);
+      if (at) return { rate: at[0] / at[1], events: at[0] };
+    }
+    return { rate: base.eventsPerSec, events: base.events };
+  };
+  const ratio = (a: string, b: string) => {
+    const r = rate(a);
+    const x = basis(a, b);
+    return r !== null && x ? r / x.rate : null;
+  };
+  const ratioLabel = (a: string, b: string, name: string) => {
+    const x = basis(a, b);
+    const r = ratio(a, b);
+    if (r === null || !x) return '—';
+    const part = results[b] && x.events < results[b].events ? ` (first ${fmt(x.events)})` : '';
+    return `${fmt(r * 100)} % of ${name}${part}`;
+  };
   const peakRssMb = Object.values(rss).length ? Math.max(...Object.values(rss)) : null;
   const queryP95Ms: Record<string, number> = {};
   for (const [k, v] of Object.entries(latency)) queryP95Ms[k] = v.p95Ms;
@@ -343,7 +467,8 @@ async function main(): Promise<void> {
       t ? fmt(t.events) : '—',
       t ? fmt(t.seconds, 1) : '—',
       t ? fmt(t.eventsPerSec) : (notes[k] ?? '—'),
-      vs ? (ratio(k, vs[0]) === null ? '—' : `${fmt(ratio(k, vs[0])! * 100)} % of ${vs[1]}`) : '',
+      vs ? ratioLabel(k, vs[0], vs[1]) : '',
+      scope[k] ?? '—',
     ]);
   };
   add('raw COPY (write limit)', 'rawCopy');
@@ -353,7 +478,14 @@ async function main(): Promise<void> {
   add('naive TypeORM save()', 'naive', ['rawCopy', 'COPY']);
   add('raw read (read limit)', 'rawRead');
   add('projector catch-up', 'projector', ['rawRead', 'raw read']);
-  console.log('\n' + table(['measure', 'events', 'seconds', 'events/s', 'ratio'], rows));
+  console.log(
+    '\n' + table(['measure', 'events', 'seconds', 'events/s', 'ratio', 'part of the feed'], rows),
+  );
+  const limited = ['command', 'http', 'kafka', 'naive'].filter((k) => results[k] && notes[k]);
+  if (limited.length)
+    console.log(
+      `\ntime-boxed or sampled (rates over part of the feed, into a smaller store):\n${limited.map((k) => `  ${k}: ${notes[k]}`).join('\n')}`,
+    );
   if (Object.keys(latency).length) {
     console.log(
       '\n' +
@@ -445,7 +577,8 @@ async function main(): Promise<void> {
   const file = writeResults(timestamp(), {
     scale,
     contracts,
-    events: results.command?.events ?? results.rawCopy?.events ?? null,
+    // the feed: what bench_store holds, else what an uncut command path handled
+    events: storeEvents ?? (results.command && !notes.command ? results.command.events : null),
     rawCopyEventsPerSec: rate('rawCopy'),
     commandEventsPerSec: rate('command'),
     httpEventsPerSec: rate('http'),
@@ -468,6 +601,20 @@ async function main(): Promise<void> {
       latency,
       rssMb: rss,
       notes,
+      limits: {
+        commandSeconds,
+        httpSeconds,
+        kafkaEvents,
+        naiveSeconds: cfg.naiveSeconds,
+      },
+      store:
+        storeEvents === null
+          ? null
+          : {
+              database: 'bench_store',
+              events: storeEvents,
+              filledBy: on('copy') ? 'the copy phase' : 'COPY, untimed (copy phase off)',
+            },
       generator: gen,
       projectorBatch,
       historicalAsOf: historical,

@@ -24,6 +24,8 @@ export interface Throughput {
   /** HTTP requests that failed as a whole (then retried as is), by status and code */
   failedRequests?: Record<string, number>;
   note?: string;
+  /** raw COPY: cumulative [events, seconds] after each chunk (for like-for-like ratios) */
+  progress?: Array<[number, number]>;
 }
 
 /** Events are generated in chunks of this size outside the timed sections. */
@@ -51,14 +53,23 @@ const copyEscape = (s: string) =>
  * The write limit: COPY … FROM STDIN of the same rows (stream versions, data, metadata as the
  * service stores them) into the `events` table of a freshly migrated database (same indexes
  * and constraints). One COPY per chunk, each in its own transaction.
+ *
+ * With `streams`, the `streams` table is then filled (untimed) with each stream's last
+ * version, as the service's appends would have left it, so that the database is a complete
+ * store the service can keep appending to.
  */
-export async function rawCopy(url: string, gen: GeneratorInput): Promise<Throughput> {
+export async function rawCopy(
+  url: string,
+  gen: GeneratorInput,
+  opts: { streams?: boolean } = {},
+): Promise<Throughput> {
   const p = pool(url, 1);
   const client = await p.connect();
   const versions = new Map<string, number>();
   const source = JSON.stringify({ kind: 'import' });
   let events = 0;
   let ms = 0;
+  const progress: Array<[number, number]> = [];
   try {
     for (const chunk of inChunks(generateEvents(gen), CHUNK)) {
       const parts: string[] = [];
@@ -87,24 +98,45 @@ export async function rawCopy(url: string, gen: GeneratorInput): Promise<Through
       await client.query('COMMIT');
       ms += now() - t0;
       events += chunk.length;
+      progress.push([events, ms / 1000]);
+    }
+    if (opts.streams) {
+      const parts: string[] = [];
+      let buf = '';
+      for (const [id, v] of versions) {
+        buf += `${copyEscape(id)}\t${v}\n`;
+        if (buf.length > 1 << 20) {
+          parts.push(buf);
+          buf = '';
+        }
+      }
+      if (buf) parts.push(buf);
+      await pipeline(
+        Readable.from(parts),
+        client.query(copyFrom('COPY streams (stream_id, version) FROM STDIN')),
+      );
     }
   } finally {
     client.release();
     await p.end();
   }
-  return result(events, ms);
+  return result(events, ms, { progress });
 }
 
 /**
  * The command path: RecordEventsHandler(store, clock) called directly (no Nest, no HTTP),
- * batches of `batchSize`, one at a time, on a freshly migrated database.
+ * batches of `batchSize`, one at a time, on a freshly migrated database. With `maxSeconds`,
+ * no batch is started once that much time has been measured: the batch running when the
+ * time box ends is finished, and the result covers the events handled until then.
  */
 export async function commandPath(
   url: string,
   gen: GeneratorInput,
-  opts: { batchSize?: number; poolSize?: number } = {},
+  opts: { batchSize?: number; poolSize?: number; maxSeconds?: number } = {},
 ): Promise<Throughput> {
   const batchSize = opts.batchSize ?? 1000;
+  const maxMs = (opts.maxSeconds ?? Infinity) * 1000;
+  let cut = false;
   const p = pool(url, opts.poolSize ?? 10);
   const store = new PgEventStore(p);
   const handler = new RecordEventsHandler(store, new SystemClock());
@@ -117,13 +149,20 @@ export async function commandPath(
       const items = chunk.map((raw) => ({ raw, source }));
       const t0 = now();
       for (let i = 0; i < items.length; i += batchSize) {
-        const outcomes = await handler.execute(
-          new RecordEventsCommand(items.slice(i, i + batchSize)),
-        );
+        if (ms + (now() - t0) >= maxMs) {
+          cut = true;
+          break;
+        }
+        const batch = items.slice(i, i + batchSize);
+        const outcomes = await handler.execute(new RecordEventsCommand(batch));
         for (const o of outcomes) tally(t, o.status, o.code);
+        events += batch.length;
       }
       ms += now() - t0;
-      events += chunk.length;
+      if (cut) {
+        t.note = `time-boxed at ${opts.maxSeconds} s: the first ${events} events of the feed`;
+        break;
+      }
     }
   } finally {
     await p.end();

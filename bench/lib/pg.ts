@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { EventStore1732600000000 } from '@app/event-store';
-import { ReadModels1732600000001 } from '@app/projections';
+import { READ_MODEL_MIGRATIONS } from '@app/projections';
 import { startEmbeddedPostgres } from '@app/platform';
 
 /** The one PostgreSQL of a benchmark run: databases are created on it per measurement. */
@@ -125,7 +125,7 @@ export async function migrate(url: string): Promise<void> {
   const ds = new DataSource({
     type: 'postgres',
     url,
-    migrations: [EventStore1732600000000, ReadModels1732600000001],
+    migrations: [EventStore1732600000000, ...READ_MODEL_MIGRATIONS],
     migrationsTransactionMode: 'each',
     logging: ['error'],
   });
