@@ -226,6 +226,34 @@ describe('compliance API (e2e)', () => {
         expect([r.rule, s, r.counts[s]]).toEqual([r.rule, s, count(r.rule, s)]);
     }
     expect(comp.prepayment.sme.contracts + comp.prepayment.nonSme.contracts).toBe(2);
+    // mean and median delays over the late and overdue obligations of the contract answers
+    const stats = (xs: number[]) => {
+      if (xs.length === 0) return [null, null];
+      const s = [...xs].sort((a, b) => a - b);
+      const m = s.length >> 1;
+      return [
+        Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 100) / 100,
+        s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2,
+      ];
+    };
+    let delayed = 0;
+    for (const r of comp.rules) {
+      const late = all.filter(
+        (o) => o.rule === r.rule && (o.status === 'late' || o.status === 'overdue'),
+      );
+      delayed += late.length;
+      expect([r.rule, r.meanDelayDays, r.medianDelayDays]).toEqual([
+        r.rule,
+        ...stats(late.map((o) => o.delayDays as number)),
+      ]);
+      expect([r.rule, r.meanDelayWorkingDays, r.medianDelayWorkingDays]).toEqual([
+        r.rule,
+        ...(r.rule === 'signing'
+          ? [null, null]
+          : stats(late.map((o) => o.delayWorkingDays as number))),
+      ]);
+    }
+    expect(delayed).toBeGreaterThanOrEqual(3);
 
     const units = (await get(`/v1/units?asOf=${asOf}&region=500103`)).body;
     const row = units.items.find((u: { unitCode: string }) => u.unitCode === 'U-AGREE');
