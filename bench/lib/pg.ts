@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { EventStore1732600000000 } from '@app/event-store';
+import { SESSION_OPTIONS } from '@app/platform';
 import { READ_MODEL_MIGRATIONS } from '@app/projections';
 import { startEmbeddedPostgres } from '@app/platform';
 
@@ -138,7 +139,13 @@ export async function migrate(url: string): Promise<void> {
 }
 
 export function pool(url: string, max = 10): Pool {
-  return new Pool({ connectionString: url, max, application_name: 'bench' });
+  // the service's session settings (jit off), so that the in-process projector runs as in it
+  return new Pool({
+    connectionString: url,
+    max,
+    application_name: 'bench',
+    options: SESSION_OPTIONS,
+  });
 }
 
 /** Flushes dirty buffers so that one measurement does not pay for the previous one's writes. */

@@ -12,6 +12,15 @@ export interface DatabaseOptions {
 }
 
 /**
+ * Session settings of the service's connections. JIT off: the read queries are short and
+ * many, and PostgreSQL's cost-based JIT fires on the per-unit aggregations (their working-day
+ * subqueries inflate the estimates), compiling for about a second to save milliseconds —
+ * measured 1,051 ms with JIT vs 99 ms without for the largest unit's compliance at 200,000
+ * contracts.
+ */
+export const SESSION_OPTIONS = '-c jit=off';
+
+/**
  * One PostgreSQL pool for everything: TypeORM (read-model entities, explicit migrations run
  * at boot) and the raw-SQL event store, which borrows TypeORM's pg pool so that both share
  * one connection budget.
@@ -36,6 +45,7 @@ export class DatabaseModule {
           extra: {
             max: opts.poolSize,
             application_name: 'compliance-monitor',
+            options: SESSION_OPTIONS,
             connectionTimeoutMillis: 10_000,
             keepAlive: true,
           },
