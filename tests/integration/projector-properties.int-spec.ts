@@ -10,7 +10,8 @@
  *  (d) the per-unit summaries: `unit_rule_counts` equals a recount of the obligations (live,
  *      other arrival order, rebuilt), and `GET /v1/units`' handler (summary + unsettled rows,
  *      cached per summary version) gives, for random days and every obligation date, the
- *      counts of every obligation's SQL status on that day.
+ *      counts of every obligation's SQL status on that day; unit compliance from the summary
+ *      equals unit compliance counted row by row (a period covering everything).
  * Read models are compared row for row, excluding `updated_at`.
  */
 import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
@@ -24,6 +25,8 @@ import {
   CalendarService,
   ComplianceProjector,
   LIVE_TARGET,
+  GetUnitComplianceHandler,
+  GetUnitComplianceQuery,
   ListUnitsHandler,
   ListUnitsQuery,
   READ_MODEL_MIGRATIONS,
@@ -235,7 +238,9 @@ async function summaryDrift(pool: Pool, schema: string): Promise<unknown[]> {
 /** (d) Days on which the ranking handler's counts differ from counting every obligation's status. */
 async function rankingDifferences(s: Side, days: string[]): Promise<string[]> {
   const handler = new ListUnitsHandler(s.store);
+  const compliance = new GetUnitComplianceHandler(s.store);
   const out: string[] = [];
+  let compared = 0;
   for (const day of days) {
     const page = await handler.execute(
       new ListUnitsQuery(day, undefined, undefined, 'unitCode', 1, 1000),
@@ -244,8 +249,7 @@ async function rankingDifferences(s: Side, days: string[]): Promise<string[]> {
     for (const u of page.items)
       for (const [rule, c] of Object.entries(u.rules))
         for (const [status, n] of Object.entries(c))
-          if (status !== 'onTimeRate' && n)
-            (got[u.unitCode] ??= {})[`${rule}:${status}`] = n;
+          if (status !== 'onTimeRate' && n) (got[u.unitCode] ??= {})[`${rule}:${status}`] = n;
     const { rows } = await s.pool.query<{ unit_code: string; cell: string; n: number }>(
       `SELECT unit_code, rule || ':' || st AS cell, count(*)::int AS n
          FROM (SELECT unit_code, rule,
@@ -264,11 +268,32 @@ async function rankingDifferences(s: Side, days: string[]): Promise<string[]> {
       );
     if (canon(got) !== canon(want))
       out.push(`${day}: handler ${canon(got)}\n  recount ${canon(want)}`);
+    // unit compliance: summary path (no period) = per-obligation path (a period covering all)
+    for (const unit of Object.keys(want)) {
+      const plain = await compliance.execute(
+        new GetUnitComplianceQuery(unit, day, undefined, undefined),
+      );
+      const wide = await compliance.execute(
+        new GetUnitComplianceQuery(unit, day, '2000-01-01', '2100-12-31'),
+      );
+      if (JSON.stringify(plain.rules) !== JSON.stringify(wide.rules))
+        out.push(
+          `${day} ${unit} compliance:\n  summary ${JSON.stringify(plain.rules)}\n  per row ${JSON.stringify(wide.rules)}`,
+        );
+      for (const r of plain.rules)
+        for (const [status, n] of Object.entries(r.counts))
+          if ((want[unit][`${r.rule}:${status}`] ?? 0) !== n)
+            out.push(
+              `${day} ${unit} compliance ${r.rule}:${status} = ${n}, recount ${want[unit][`${r.rule}:${status}`] ?? 0}`,
+            );
+      compared++;
+    }
     if (page.total !== Object.keys(want).length)
       out.push(
         `${day}: total ${page.total}, units with a running obligation ${Object.keys(want).length}`,
       );
   }
+  if (days.length > 0 && compared === 0) out.push('no unit compliance compared');
   return out;
 }
 

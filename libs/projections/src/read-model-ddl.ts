@@ -60,7 +60,8 @@ export function readModelDdl(schema: string): string[] {
        final_status     text NOT NULL,
        PRIMARY KEY (contract_id, key)
      )`,
-    `CREATE INDEX obligations_unit_rule_idx ON ${s}.obligations (unit_code, rule)`,
+    // a unit's obligations; those not settled on T first (settled_on > T)
+    `CREATE INDEX obligations_unit_settled_idx ON ${s}.obligations (unit_code, settled_on)`,
     // Violations (late or overdue at some point), walked backwards for "newest first": the
     // queries order by (deadline, contract_id, key) DESC, the backward scan of this index.
     `CREATE INDEX obligations_violation_idx ON ${s}.obligations (deadline, contract_id, key)

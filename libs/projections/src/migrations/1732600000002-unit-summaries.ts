@@ -25,6 +25,10 @@ export class UnitSummaries1732600000002 implements MigrationInterface {
     await q.query(
       `CREATE INDEX IF NOT EXISTS obligations_settled_idx ON ${s}.obligations (settled_on)`,
     );
+    await q.query(`DROP INDEX IF EXISTS ${s}.obligations_unit_rule_idx`);
+    await q.query(
+      `CREATE INDEX IF NOT EXISTS obligations_unit_settled_idx ON ${s}.obligations (unit_code, settled_on)`,
+    );
     await q.query(`CREATE TABLE IF NOT EXISTS ${s}.unit_rule_counts (
        unit_code text NOT NULL,
        region    text NOT NULL,
@@ -49,7 +53,8 @@ export class UnitSummaries1732600000002 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     const s = `"${LIVE_SCHEMA}"`;
     await q.query(`DROP TABLE ${s}.summary_state, ${s}.unit_rule_counts`);
-    await q.query(`DROP INDEX ${s}.obligations_settled_idx`);
+    await q.query(`DROP INDEX ${s}.obligations_settled_idx, ${s}.obligations_unit_settled_idx`);
+    await q.query(`CREATE INDEX obligations_unit_rule_idx ON ${s}.obligations (unit_code, rule)`);
     await q.query(`ALTER TABLE ${s}.obligations DROP COLUMN settled_on, DROP COLUMN final_status`);
   }
 }

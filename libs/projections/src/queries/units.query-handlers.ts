@@ -3,7 +3,7 @@ import { PgEventStore } from '@app/event-store';
 import { NotFoundError } from '@app/platform';
 import { LIVE_SCHEMA } from '../read-model-ddl';
 import { scopeSql } from './scope';
-import { obligationStatusColumns, prepaymentStatusSql } from './status-sql';
+import { prepaymentStatusSql } from './status-sql';
 import {
   GetUnitComplianceQuery,
   ListUnitsQuery,
@@ -216,58 +216,54 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
     const h = head.rows[0];
     if (!h || h.contracts === 0)
       throw new NotFoundError(`purchasing unit ${q.unitCode} not found`, 'UNIT.NOT_FOUND');
+    const counts = await this.counts(q);
+    // Delays: only obligations that were ever late or overdue can be (the partial index of
+    // the violation list), working days by joining the calendar's running index.
     const values: unknown[] = [q.unitCode, q.asOf];
-    const where = ['o.unit_code = $1', 'o.started_on <= $2::date'];
-    if (q.from) where.push(`o.deadline >= $${values.push(q.from)}::date`);
-    if (q.to) where.push(`o.deadline <= $${values.push(q.to)}::date`);
-    where.push(scopeSql(q.scope, 'o', values));
-    const st = obligationStatusColumns('o', '$2::date');
-    // Aggregated in SQL (a unit has thousands of obligations); the mean is finished here as
-    // before (sum / count, rounded to 2 decimals), the median is percentile_cont(0.5): the
-    // middle value, or the mean of the two middle ones.
-    const v = `status IN ('late', 'overdue')`;
-    const { rows } = await this.store.pool.query<
-      Record<keyof StatusCounts, number> & {
-        rule: string;
-        nd: number;
-        dsum: number | null;
-        dmed: number | null;
-        nw: number;
-        wsum: number | null;
-        wmed: number | null;
-      }
-    >(
-      `SELECT rule,
-              ${Object.keys(emptyCounts())
-                .map((k) => `count(*) FILTER (WHERE status = '${k}')::int AS ${k}`)
-                .join(', ')},
-              count(*) FILTER (WHERE ${v})::int AS nd,
-              sum(delay_days) FILTER (WHERE ${v})::float8 AS dsum,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY delay_days) FILTER (WHERE ${v}) AS dmed,
-              count(delay_working_days) FILTER (WHERE ${v})::int AS nw,
-              sum(delay_working_days) FILTER (WHERE ${v})::float8 AS wsum,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY delay_working_days) FILTER (WHERE ${v}) AS wmed
-         FROM (SELECT o.rule, ${st.columns} FROM ${RM}.obligations o ${st.lateral}
-                WHERE ${where.join(' AND ')}) x
-        GROUP BY rule`,
+    const where = [
+      'o.unit_code = $1',
+      'o.started_on <= $2::date',
+      '(o.fulfilled_on IS NULL OR o.fulfilled_on > o.deadline)',
+      'o.deadline < $2::date',
+      ...this.period(q, values),
+      scopeSql(q.scope, 'o', values),
+    ];
+    const args = `o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, $2::date`;
+    // the median is percentile_cont(0.5): the middle value, or the mean of the two middle ones
+    const { rows: delays } = await this.store.pool.query<{
+      rule: string;
+      nd: number;
+      dsum: number | null;
+      dmed: number | null;
+      nw: number;
+      wsum: number | null;
+      wmed: number | null;
+    }>(
+      `SELECT x.rule, count(*)::int AS nd, sum(x.delay_end - x.deadline)::float8 AS dsum,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY x.delay_end - x.deadline) AS dmed,
+              count(e.working_index)::int AS nw, sum(e.working_index - d.working_index)::float8 AS wsum,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY e.working_index - d.working_index) AS wmed
+         FROM (SELECT o.rule, o.deadline, o.working_day_rule, obligation_delay_end(${args}) AS delay_end
+                 FROM ${RM}.obligations o WHERE ${where.join(' AND ')}) x
+         LEFT JOIN business_days e ON x.working_day_rule AND e.day = x.delay_end
+         LEFT JOIN business_days d ON x.working_day_rule AND d.day = x.deadline
+        WHERE x.delay_end IS NOT NULL
+        GROUP BY x.rule`,
       values,
     );
-    const byRule = new Map(rows.map((r) => [r.rule, r]));
+    const byRule = new Map(delays.map((r) => [r.rule, r]));
     const all = emptyCounts();
     const mean = (sum: number | null, n: number) =>
       n === 0 || sum === null ? null : Math.round((sum / n) * 100) / 100;
     const rules: RuleCompliance[] = RULE_ORDER.map((rule) => {
       const r = byRule.get(rule);
-      const counts = emptyCounts();
-      for (const k of Object.keys(counts) as (keyof StatusCounts)[]) {
-        counts[k] = r?.[k] ?? 0;
-        all[k] += counts[k];
-      }
+      const c = counts.get(rule) ?? emptyCounts();
+      for (const k of Object.keys(all) as (keyof StatusCounts)[]) all[k] += c[k];
       return {
         rule,
-        counts,
-        total: Object.values(counts).reduce((a, n) => a + n, 0),
-        onTimeRate: onTimeRate(counts),
+        counts: c,
+        total: Object.values(c).reduce((a, n) => a + n, 0),
+        onTimeRate: onTimeRate(c),
         meanDelayDays: r ? mean(r.dsum, r.nd) : null,
         medianDelayDays: r?.dmed ?? null,
         meanDelayWorkingDays: rule === 'signing' || !r ? null : mean(r.wsum, r.nw),
@@ -294,5 +290,59 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
       rules,
       prepayment: { sme: split('sme', '0.50'), nonSme: split('non', '0.30') },
     };
+  }
+
+  /** Deadline period conditions (from/to filter on the deadline). */
+  private period(q: GetUnitComplianceQuery, values: unknown[]): string[] {
+    const w: string[] = [];
+    if (q.from) w.push(`o.deadline >= $${values.push(q.from)}::date`);
+    if (q.to) w.push(`o.deadline <= $${values.push(q.to)}::date`);
+    return w;
+  }
+
+  /**
+   * Counts by rule and status as of T. Without a period: the unit's rows of unit_rule_counts,
+   * corrected for its obligations not settled on T (as the ranking does). A deadline period
+   * cannot come from the summary: then every obligation of the unit in the period is counted.
+   */
+  private async counts(q: GetUnitComplianceQuery): Promise<Map<string, StatusCounts>> {
+    const values: unknown[] = [q.unitCode, q.asOf];
+    const st = `obligation_status(o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, $2::date)`;
+    let text: string;
+    if (q.from || q.to) {
+      const where = [
+        'o.unit_code = $1',
+        'o.started_on <= $2::date',
+        ...this.period(q, values),
+        scopeSql(q.scope, 'o', values),
+      ];
+      text = `SELECT o.rule, ${st} AS status, count(*)::int AS n FROM ${RM}.obligations o
+               WHERE ${where.join(' AND ')} GROUP BY 1, 2`;
+    } else {
+      const scopeU = scopeSql(q.scope, 'u', values);
+      const scopeO = scopeSql(q.scope, 'o', values);
+      text = `WITH unsettled AS (
+                SELECT o.rule, o.final_status, ${st} AS status FROM ${RM}.obligations o
+                 WHERE o.unit_code = $1 AND o.settled_on > $2::date AND ${scopeO}
+              )
+              SELECT rule, status, sum(n)::int AS n FROM (
+                SELECT u.rule, u.status, u.n FROM ${RM}.unit_rule_counts u
+                 WHERE u.unit_code = $1 AND u.n <> 0 AND ${scopeU}
+                UNION ALL SELECT rule, final_status, -1 FROM unsettled
+                UNION ALL SELECT rule, status, 1 FROM unsettled WHERE status IS NOT NULL
+              ) x GROUP BY 1, 2`;
+    }
+    const { rows } = await this.store.pool.query<{ rule: string; status: string; n: number }>(
+      text,
+      values,
+    );
+    const out = new Map<string, StatusCounts>();
+    for (const r of rows) {
+      if (r.status === null || r.n === 0) continue;
+      let c = out.get(r.rule);
+      if (!c) out.set(r.rule, (c = emptyCounts()));
+      c[r.status as keyof StatusCounts] += r.n;
+    }
+    return out;
   }
 }
