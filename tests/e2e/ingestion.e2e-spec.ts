@@ -255,15 +255,10 @@ describe('POST /v1/events and GET /v1/contracts/{id}/events (e2e)', () => {
       await accept(ev.payment(c, '2021-09-14', 'PAY-X', '999999.00', 'final'));
     });
 
-    it('retraction of an unknown event, of an event of another contract, twice, or of a retraction is 409', async () => {
+    it('retraction of an event of another contract, twice, or of a retraction is 409', async () => {
       const c = cid('retract');
       const signed = ev.signed(c, '2021-09-20');
       await accept(signed);
-      expectErrorShape(
-        await post(ev.retracted(c, '2021-09-21', randomUUID())),
-        409,
-        'CONTRACT.RETRACTED_EVENT_NOT_FOUND',
-      );
 
       const other = cid('retract-other');
       const otherSigned = ev.signed(other, '2021-09-20');
@@ -295,6 +290,34 @@ describe('POST /v1/events and GET /v1/contracts/{id}/events (e2e)', () => {
       ).toEqual([
         [signed.eventId, true],
         [r1.eventId, false],
+      ]);
+    });
+
+    it('accepts a retraction before the event it names: that event is void when it arrives, and claims nothing', async () => {
+      const c = cid('retract-ahead');
+      const wrong = ev.payment(c, '2021-09-14', 'PAY-1', '100.00', 'progress');
+      const fixed = ev.payment(c, '2021-09-14', 'PAY-1', '90.00', 'progress');
+      const r = ev.retracted(c, '2021-09-15', wrong.eventId);
+      await accept(r);
+      await accept(fixed); // after the retraction: PAY-1 is free
+      await accept(wrong); // arrives last, void at once: no conflict with the corrected PAY-1
+      await accept(ev.retracted(c, '2021-09-16', randomUUID())); // names nothing received yet
+      expectErrorShape(
+        await post(ev.retracted(c, '2021-09-16', wrong.eventId)),
+        409,
+        'CONTRACT.EVENT_ALREADY_RETRACTED',
+      );
+      const res = await history(c);
+      const byId = new Map(
+        res.body.events.map((e: { eventId: string; retracted: boolean }) => [
+          e.eventId,
+          e.retracted,
+        ]),
+      );
+      expect([byId.get(wrong.eventId), byId.get(fixed.eventId), byId.get(r.eventId)]).toEqual([
+        true,
+        false,
+        false,
       ]);
     });
 

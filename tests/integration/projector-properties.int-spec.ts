@@ -301,6 +301,8 @@ interface Findings {
   runs: number;
   events: number;
   retractions: number;
+  /** retractions that arrived before the event they retract */
+  retractionsAhead: number;
   batches: number;
   obligations: number;
   evaluated: number;
@@ -326,6 +328,7 @@ describe('compliance projector properties (real PostgreSQL)', () => {
     runs: 0,
     events: 0,
     retractions: 0,
+    retractionsAhead: 0,
     batches: 0,
     obligations: 0,
     evaluated: 0,
@@ -362,6 +365,14 @@ describe('compliance projector properties (real PostgreSQL)', () => {
     found.runs++;
     found.events += order1.length;
     found.retractions += order1.filter((e) => e.type === 'EventRetracted').length;
+    for (const order of [order1, order2]) {
+      const at = new Map(order.map((e, i) => [e.eventId, i]));
+      found.retractionsAhead += order.filter(
+        (e, i) =>
+          e.type === 'EventRetracted' &&
+          (at.get(String(e.data.retractedEventId).toLowerCase()) ?? -1) > i,
+      ).length;
+    }
 
     // Database one: small requests appended while a projector consumes batches of 3.
     one.delivered.length = 0;
@@ -498,6 +509,7 @@ describe('compliance projector properties (real PostgreSQL)', () => {
     // not vacuous
     expect(found.events).toBeGreaterThan(RUNS * CONTRACTS * 5);
     expect(found.retractions).toBeGreaterThan(0);
+    expect(found.retractionsAhead).toBeGreaterThan(0);
     expect(found.batches).toBeGreaterThan(found.events / 3);
     expect(found.obligations).toBeGreaterThan(RUNS * CONTRACTS * 2);
     expect(found.evaluated).toBeGreaterThan(found.obligations * 20);

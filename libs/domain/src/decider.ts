@@ -28,6 +28,16 @@ export interface DecisionState {
   events: Map<string, StreamEventSummary>;
   /** identity → eventId of the live (not retracted) fact holding it */
   identities: Map<string, string>;
+  /**
+   * eventId → the retraction that named it before it arrived (events may arrive in any
+   * order, SPEC §2): when it arrives it is void at once and claims no identity.
+   */
+  retractedAhead: Map<string, string>;
+}
+
+/** What the caller knows beyond the stream: events stored in OTHER contracts' streams. */
+export interface DecideContext {
+  storedElsewhere?: ReadonlySet<string>;
 }
 
 export type Decision =
@@ -44,7 +54,7 @@ export const SINGLETON_CODES: Record<string, string> = {
 };
 
 export function emptyDecisionState(): DecisionState {
-  return { version: 0, events: new Map(), identities: new Map() };
+  return { version: 0, events: new Map(), identities: new Map(), retractedAhead: new Map() };
 }
 
 /** The identity a fact claims within its contract, or null when it may repeat. */
@@ -71,7 +81,12 @@ function conflictCode(identity: string): string {
   return SINGLETON_CODES[identity];
 }
 
-export function decide(cmd: DecideInput, state: DecisionState, origin: DecisionOrigin): Decision {
+export function decide(
+  cmd: DecideInput,
+  state: DecisionState,
+  origin: DecisionOrigin,
+  context: DecideContext = {},
+): Decision {
   if (cmd.type === 'ObligationExempted' && origin !== 'inspector') {
     return {
       ok: false,
@@ -85,12 +100,25 @@ export function decide(cmd: DecideInput, state: DecisionState, origin: DecisionO
     const targetId = String(cmd.data.retractedEventId).toLowerCase();
     const target = state.events.get(targetId);
     if (!target) {
-      return {
-        ok: false,
-        status: 409,
-        code: 'CONTRACT.RETRACTED_EVENT_NOT_FOUND',
-        message: `event ${targetId} is not part of this contract's history`,
-      };
+      // Not (yet) received: accepted, the target is void whenever it arrives (and the contract
+      // is flagged until then). Unless it is stored in another contract: then it is a mistake.
+      if (context.storedElsewhere?.has(targetId)) {
+        return {
+          ok: false,
+          status: 409,
+          code: 'CONTRACT.RETRACTED_EVENT_NOT_FOUND',
+          message: `event ${targetId} belongs to another contract, not to this one's history`,
+        };
+      }
+      if (state.retractedAhead.has(targetId)) {
+        return {
+          ok: false,
+          status: 409,
+          code: 'CONTRACT.EVENT_ALREADY_RETRACTED',
+          message: `event ${targetId} is already retracted (by ${state.retractedAhead.get(targetId)})`,
+        };
+      }
+      return { ok: true };
     }
     if (target.type === 'EventRetracted') {
       return {
@@ -119,9 +147,10 @@ export function decide(cmd: DecideInput, state: DecisionState, origin: DecisionO
     return { ok: true };
   }
   const identity = identityOf(cmd.type, cmd.data);
-  if (identity !== null) {
+  // a fact retracted before it arrived is void: it holds no identity, so it cannot conflict
+  if (identity !== null && !state.retractedAhead.has(cmd.eventId.toLowerCase())) {
     const holder = state.identities.get(identity);
-    if (holder !== undefined && holder !== cmd.eventId) {
+    if (holder !== undefined && holder !== cmd.eventId.toLowerCase()) {
       return {
         ok: false,
         status: 409,
@@ -138,6 +167,7 @@ export function evolve(state: DecisionState, e: DecideInput): DecisionState {
     version: state.version,
     events: new Map(state.events),
     identities: new Map(state.identities),
+    retractedAhead: new Map(state.retractedAhead),
   };
   evolveInPlace(next, e);
   return next;
@@ -149,7 +179,9 @@ export function evolve(state: DecisionState, e: DecideInput): DecisionState {
  * quadratic.
  */
 export function evolveInPlace(state: DecisionState, e: DecideInput): void {
-  const { events, identities } = state;
+  const { events, identities, retractedAhead } = state;
+  const id = e.eventId.toLowerCase();
+  const voidOnArrival = retractedAhead.delete(id);
   if (e.type === 'EventRetracted') {
     const targetId = String(e.data.retractedEventId).toLowerCase();
     const target = events.get(targetId);
@@ -157,18 +189,20 @@ export function evolveInPlace(state: DecisionState, e: DecideInput): void {
       events.set(targetId, { ...target, retracted: true });
       if (target.identity !== null && identities.get(target.identity) === targetId)
         identities.delete(target.identity);
+    } else {
+      retractedAhead.set(targetId, id);
     }
-    events.set(e.eventId, {
-      eventId: e.eventId,
+    events.set(id, {
+      eventId: id,
       type: e.type,
       identity: null,
-      retracted: false,
+      retracted: voidOnArrival,
       retracts: targetId,
     });
   } else {
     const identity = identityOf(e.type, e.data);
-    events.set(e.eventId, { eventId: e.eventId, type: e.type, identity, retracted: false });
-    if (identity !== null) identities.set(identity, e.eventId);
+    events.set(id, { eventId: id, type: e.type, identity, retracted: voidOnArrival });
+    if (identity !== null && !voidOnArrival) identities.set(identity, id);
   }
   state.version += 1;
 }

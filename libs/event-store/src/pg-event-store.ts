@@ -103,6 +103,17 @@ export class PgEventStore {
     return new Set(rows.map((r) => r.event_id));
   }
 
+  /** The stream of each of these events that is stored (eventId, lower case → stream id). */
+  async streamsOfEvents(c: Sql, eventIds: string[]): Promise<Map<string, string>> {
+    if (eventIds.length === 0) return new Map();
+    const { rows } = await this.q<{ event_id: string; stream_id: string }>(
+      c,
+      'SELECT event_id::text, stream_id FROM events WHERE event_id = ANY($1::uuid[])',
+      [eventIds],
+    );
+    return new Map(rows.map((r) => [r.event_id, r.stream_id]));
+  }
+
   /** The history of several streams in one query, in stream order. */
   async loadStreams(c: Sql, streamIds: string[]): Promise<StreamHistoryRow[]> {
     if (streamIds.length === 0) return [];

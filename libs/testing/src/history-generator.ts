@@ -11,8 +11,9 @@
  * yuan strings.
  *
  * Every history is one the ingestion decider accepts in SOME arrival order: no second singleton
- * while the first is live, retractions arrive after their target, a corrected replacement
- * arrives after the retraction that freed its identity. `arrivalOrder` / `interleavedArrival`
+ * while the first is live, a corrected replacement arrives after the retraction that freed its
+ * identity (SPEC §2: a conflict until the first is retracted). Retractions may arrive before
+ * their target. `arrivalOrder` / `interleavedArrival`
  * draw random arrival orders that keep those constraints.
  *
  * Deterministic: a history is a pure function of (an integer drawn by fast-check, contract id)
@@ -304,7 +305,7 @@ function buildHistory(
       type: 'EventRetracted',
       date: retractionDate,
       data: { retractedEventIndex: target, reason: pick(RETRACTION_REASONS) },
-      after: [target],
+      after: [], // a retraction may arrive before its target (SPEC §2: any order)
       retractable: false,
     });
     const retraction = kept.length - 1;

@@ -569,6 +569,16 @@ describe('retractions', () => {
     expect(a.payments).toEqual([]);
     expect(codes(a)).toContain('CONTRACT.UNKNOWN');
   });
+  it('a retraction received before its target is flagged until the target arrives, then voids it', () => {
+    const early = given().award('2021-09-01').retract('2021-09-30', 'sig-1', 'wrong', 'r-1');
+    const a = assess(early, cal);
+    expect(a.dataQuality).toEqual([
+      expect.objectContaining({ code: 'RETRACTION.TARGET_NOT_RECEIVED', eventId: 'r-1' }),
+    ]);
+    const b = assess(early.signed('2021-09-05', { id: 'sig-1' }), cal);
+    expect(b.signedOn).toBeUndefined();
+    expect(codes(b)).toEqual([]);
+  });
 });
 
 describe('contract summary', () => {

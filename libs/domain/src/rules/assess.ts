@@ -41,6 +41,20 @@ export function assessContract(
   const flag = (f: DataQualityFlag) => dataQuality.push(f);
   const live = liveFacts(facts);
 
+  // A retraction may arrive before the fact it names (SPEC §2: any arrival order); that fact
+  // will be void when it comes. Until then the retraction stands out here.
+  const received = new Set(facts.map((f) => f.eventId.toLowerCase()));
+  const ahead = facts
+    .filter((f): f is FactOf<'EventRetracted'> => f.type === 'EventRetracted')
+    .filter((f) => !received.has(f.retractedEventId.toLowerCase()))
+    .sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  for (const f of ahead)
+    flag({
+      code: Q.RETRACTION_TARGET_NOT_RECEIVED,
+      message: `retraction of event ${f.retractedEventId.toLowerCase()}, which this contract has not received (yet)`,
+      eventId: f.eventId,
+    });
+
   let award: FactOf<'AwardNoticeIssued'> | undefined;
   let signed: FactOf<'ContractSigned'> | undefined;
   let announced: FactOf<'ContractAnnounced'> | undefined;

@@ -111,12 +111,34 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
             if (!state) states.set(row.streamId, (state = emptyDecisionState()));
             evolveInPlace(state, row);
           }
+          // retractions of events that are stored in another contract are refused
+          const targets = new Map<string, Set<string>>(); // target → contracts retracting it
+          for (const p of fresh) {
+            if (p.event.type !== 'EventRetracted') continue;
+            const target = String(p.event.data.retractedEventId).toLowerCase();
+            let by = targets.get(target);
+            if (!by) targets.set(target, (by = new Set()));
+            by.add(p.event.contractId);
+          }
+          const elsewhere = new Map<string, Set<string>>(); // contract → targets stored elsewhere
+          for (const [target, streamId] of await this.store.streamsOfEvents(c, [
+            ...targets.keys(),
+          ])) {
+            for (const retractingIn of targets.get(target) ?? []) {
+              if (retractingIn === streamId) continue;
+              let set = elsewhere.get(retractingIn);
+              if (!set) elsewhere.set(retractingIn, (set = new Set()));
+              set.add(target);
+            }
+          }
           const appends = new Map<string, StreamAppend>();
           const decisionRejections: Array<{ streamId: string; row: RejectedEventRow }> = [];
           for (const p of fresh) {
             const sid = p.event.contractId;
             const state = states.get(sid) ?? emptyDecisionState();
-            const decision = decide(p.event, state, cmd.origin);
+            const decision = decide(p.event, state, cmd.origin, {
+              storedElsewhere: elsewhere.get(sid),
+            });
             if (decision.ok) {
               let a = appends.get(sid);
               if (!a) {
