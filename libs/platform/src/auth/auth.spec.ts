@@ -97,6 +97,23 @@ describe('TokenVerifier (HS256)', () => {
     });
   });
 
+  it('keeps a verified token only until its exp (plus the skew)', async () => {
+    const token = await hs({ role: 'admin', sub: 'c' }, { exp: now() + 5 });
+    const w = await TokenVerifier.create(hsAuth());
+    await expect(w.verify(token)).resolves.toEqual({ role: 'admin', sub: 'c' });
+    await expect(w.verify(token)).resolves.toEqual({ role: 'admin', sub: 'c' });
+    // 40 s later (past exp + 30 s): only the clock moves
+    jest.useFakeTimers({
+      now: Date.now() + 40_000,
+      doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'setTimeout', 'setInterval'],
+    });
+    try {
+      await expect(w.verify(token)).rejects.toBeInstanceOf(TokenRejected);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it.each<[string, () => Promise<string>]>([
     ['expired beyond the skew', () => hs({ role: 'admin' }, { exp: now() - 60 })],
     ['without exp', () => hs({ role: 'admin' }, { exp: null })],
