@@ -20,7 +20,7 @@ import {
   type IngestItem,
 } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
 import { EventStore1732600000000, PgEventStore } from '@app/event-store';
-import type { Clock } from '@app/platform';
+import { ReadPool, type Clock } from '@app/platform';
 import {
   CalendarService,
   ComplianceProjector,
@@ -62,6 +62,8 @@ interface Side {
   recording: boolean;
   db: TestDatabase;
   pool: Pool;
+  /** the read-only pool the query endpoints use */
+  read: ReadPool;
   store: PgEventStore;
   handler: RecordEventsHandler;
   projector: ComplianceProjector;
@@ -81,6 +83,7 @@ async function side(prefix: string): Promise<Side> {
     recording: false,
     db,
     pool,
+    read: new ReadPool(db.url, 2, 30_000),
     store,
     handler: new RecordEventsHandler(store, clock),
     projector: new ComplianceProjector(pool, store, () => calendar.current),
@@ -237,8 +240,8 @@ async function summaryDrift(pool: Pool, schema: string): Promise<unknown[]> {
 
 /** (d) Days on which the ranking handler's counts differ from counting every obligation's status. */
 async function rankingDifferences(s: Side, days: string[]): Promise<string[]> {
-  const handler = new ListUnitsHandler(s.store);
-  const compliance = new GetUnitComplianceHandler(s.store);
+  const handler = new ListUnitsHandler(s.read);
+  const compliance = new GetUnitComplianceHandler(s.read);
   const out: string[] = [];
   let compared = 0;
   for (const day of days) {
@@ -498,6 +501,7 @@ describe('compliance projector properties (real PostgreSQL)', () => {
     for (const s of [one, two]) {
       if (!s) continue;
       await s.pool.end();
+      await s.read.onApplicationShutdown();
       await s.db.drop();
     }
   });

@@ -52,6 +52,8 @@ export class AppModule {
         DatabaseModule.forRoot({
           url: opts.databaseUrl,
           poolSize: opts.config.dbPoolSize,
+          readPoolSize: opts.config.dbReadPoolSize,
+          queryTimeoutMs: opts.config.queryTimeoutMs,
           entities: [],
           migrations: [EventStore1732600000000, ...READ_MODEL_MIGRATIONS],
         }),

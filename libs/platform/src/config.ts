@@ -9,6 +9,10 @@ export interface AppConfig {
   databaseUrl?: string;
   dataDir: string;
   dbPoolSize: number;
+  /** connections of the read-only pool of the query endpoints */
+  dbReadPoolSize: number;
+  /** statement_timeout of the query endpoints' connections, ms */
+  queryTimeoutMs: number;
   /** every instance serves HTTP; these roles run beside it */
   roles: { projector: boolean; consumer: boolean };
   kafka: {
@@ -99,6 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR || '.data'),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
+    dbReadPoolSize: int(env, 'DB_READ_POOL_SIZE', 10, 1, 200),
+    queryTimeoutMs: int(env, 'QUERY_TIMEOUT_MS', 30_000, 100, 3_600_000),
     roles: {
       projector: bool(env, 'ROLE_PROJECTOR', true),
       consumer,

@@ -1,12 +1,16 @@
-import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
+import { DynamicModule, Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PgEventStore } from '@app/event-store';
-import type { Pool, PoolClient } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { DataSource, type MixedList } from 'typeorm';
 
 export interface DatabaseOptions {
   url: string;
   poolSize: number;
+  /** connections of the read pool (inspector and supplier queries) */
+  readPoolSize: number;
+  /** statement_timeout of the read pool, ms */
+  queryTimeoutMs: number;
   entities: MixedList<Function>;
   migrations: MixedList<Function>;
 }
@@ -20,10 +24,40 @@ export interface DatabaseOptions {
  */
 export const SESSION_OPTIONS = '-c jit=off';
 
+/** PostgreSQL's "canceling statement due to statement timeout" (and other cancellations). */
+export const QUERY_CANCELED = '57014';
+
 /**
- * One PostgreSQL pool for everything: TypeORM (read-model entities, explicit migrations run
- * at boot) and the raw-SQL event store, which borrows TypeORM's pg pool so that both share
- * one connection budget.
+ * The pool the read endpoints query through: its own connections, read-only
+ * (`default_transaction_read_only`) and bounded by `statement_timeout`, so that a query
+ * whose client has gone away, or one too heavy for the request, stops on its own instead
+ * of holding a connection and a CPU (the answer is 503 QUERY.TIMEOUT).
+ */
+export class ReadPool implements OnApplicationShutdown {
+  readonly pool: Pool;
+
+  constructor(url: string, max: number, timeoutMs: number) {
+    this.pool = guardConnectionErrors(
+      new Pool({
+        connectionString: url,
+        max,
+        application_name: 'compliance-monitor-read',
+        connectionTimeoutMillis: 10_000,
+        keepAlive: true,
+        options: `${SESSION_OPTIONS} -c statement_timeout=${Math.max(1, Math.floor(timeoutMs))} -c default_transaction_read_only=on`,
+      }),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/**
+ * The write pool: TypeORM (explicit migrations run at boot) and the raw-SQL event store,
+ * projector and admin work, which borrow TypeORM's pg pool; and the ReadPool of the query
+ * endpoints.
  */
 @Global()
 @Module({})
@@ -58,8 +92,14 @@ export class DatabaseModule {
           inject: [DataSource],
           useFactory: (ds: DataSource) => new PgEventStore(guardConnectionErrors(poolOf(ds))),
         },
+        {
+          provide: ReadPool,
+          // after the DataSource: migrations have run before the first read connects
+          inject: [DataSource],
+          useFactory: () => new ReadPool(opts.url, opts.readPoolSize, opts.queryTimeoutMs),
+        },
       ],
-      exports: [PgEventStore, TypeOrmModule],
+      exports: [PgEventStore, ReadPool, TypeOrmModule],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { correlationIdOf } from './correlation';
+import { QUERY_CANCELED } from './database.module';
 import { AppError } from './errors';
 
 const HTTP_CODES: Record<number, string> = {
@@ -72,6 +73,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
         message = typeof msg === 'string' ? msg : exception.message;
         if (typeof body === 'object' && body.details !== undefined) details = body.details;
       }
+    } else if ((exception as { code?: unknown })?.code === QUERY_CANCELED) {
+      statusCode = 503;
+      code = 'QUERY.TIMEOUT';
+      message =
+        'the query took longer than the service allows (QUERY_TIMEOUT_MS); narrow it (filters, a later asOf) or retry later';
     } else {
       this.logger.error(
         `unhandled error [${correlationId}]: ${(exception as Error)?.stack ?? String(exception)}`,

@@ -2,7 +2,6 @@ import { Controller, Get, Header, Inject, Param, Query, Req, Res } from '@nestjs
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { todayInShanghai } from '@app/domain';
-import { PgEventStore } from '@app/event-store';
 import {
   GetContractQuery,
   GetSupplierPaymentsQuery,
@@ -11,7 +10,7 @@ import {
   ListViolationsQuery,
   allViolations,
 } from '@app/projections';
-import { Clock, NotFoundError, Roles, ValidationFailed } from '@app/platform';
+import { Clock, NotFoundError, Roles, ValidationFailed, ReadPool } from '@app/platform';
 import type { Request, Response } from 'express';
 import { scopeOf } from './access';
 import { AsOfQuery, ComplianceQuery, UnitsQuery, ViolationsQuery } from './query-params.dto';
@@ -24,7 +23,7 @@ export class ComplianceController {
   constructor(
     private readonly queries: QueryBus,
     private readonly clock: Clock,
-    @Inject(PgEventStore) private readonly store: PgEventStore,
+    @Inject(ReadPool) private readonly db: ReadPool,
   ) {}
 
   private asOf(q: { asOf?: string }): string {
@@ -97,7 +96,7 @@ export class ComplianceController {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="violations-${filter.asOf}.csv"`);
       res.write('\uFEFF' + violationsCsvHeader());
-      for await (const chunk of allViolations(this.store, filter, scopeOf(req))) {
+      for await (const chunk of allViolations(this.db, filter, scopeOf(req))) {
         if (!res.write(violationsCsvRows(chunk))) await new Promise((r) => res.once('drain', r));
       }
       res.end();

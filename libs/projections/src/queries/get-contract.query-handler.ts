@@ -1,7 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { fenToYuan, ratioDown } from '@app/domain';
-import { PgEventStore } from '@app/event-store';
-import { NotFoundError } from '@app/platform';
+import { NotFoundError, ReadPool } from '@app/platform';
 import { LIVE_SCHEMA } from '../read-model-ddl';
 import { GetContractQuery, type ContractView, type ObligationView } from './get-contract.query';
 import { scopeSql } from './scope';
@@ -32,12 +31,12 @@ export function obligationView(r: ObligationStatusRow, asOf: string): Obligation
 
 @QueryHandler(GetContractQuery)
 export class GetContractHandler implements IQueryHandler<GetContractQuery> {
-  constructor(private readonly store: PgEventStore) {}
+  constructor(private readonly db: ReadPool) {}
 
   async execute(q: GetContractQuery): Promise<ContractView> {
     const params: unknown[] = [q.contractId, q.asOf];
     const scope = scopeSql(q.scope, 'c', params);
-    const { rows } = await this.store.pool.query(
+    const { rows } = await this.db.pool.query(
       `SELECT c.*, ${prepaymentStatusSql('c', '$2::date')} AS prep_status,
               (SELECT coalesce(sum(p.amount_fen), 0) FROM ${RM}.payments p
                 WHERE p.contract_id = c.contract_id AND p.kind = 'prepayment' AND p.paid_on <= $2::date)::text AS prepaid_fen
@@ -47,7 +46,7 @@ export class GetContractHandler implements IQueryHandler<GetContractQuery> {
     const c = rows[0];
     if (!c) throw new NotFoundError(`contract ${q.contractId} not found`, 'CONTRACT.NOT_FOUND');
     const st = obligationStatusColumns('o', '$2::date');
-    const obligations = await this.store.pool.query<ObligationStatusRow>(
+    const obligations = await this.db.pool.query<ObligationStatusRow>(
       `SELECT o.*, ${st.columns} FROM ${RM}.obligations o ${st.lateral}
         WHERE o.contract_id = $1 AND o.started_on <= $2::date
         ORDER BY o.started_on, array_position(ARRAY['signing','announcement','filing','acceptance','payment'], o.rule), o.key`,

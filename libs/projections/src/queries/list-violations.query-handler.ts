@@ -1,5 +1,5 @@
+import { ReadPool } from '@app/platform';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { PgEventStore } from '@app/event-store';
 import { LIVE_SCHEMA } from '../read-model-ddl';
 import {
   ListViolationsQuery,
@@ -80,11 +80,11 @@ export function violationView(
 
 @QueryHandler(ListViolationsQuery)
 export class ListViolationsHandler implements IQueryHandler<ListViolationsQuery> {
-  constructor(private readonly store: PgEventStore) {}
+  constructor(private readonly db: ReadPool) {}
 
   async execute(q: ListViolationsQuery): Promise<ViolationPage> {
     const sql = violationsSql(q.filter, q.scope, null, q.pageSize + 1, (q.page - 1) * q.pageSize);
-    const { rows } = await this.store.pool.query(sql.text, sql.values);
+    const { rows } = await this.db.pool.query(sql.text, sql.values);
     return {
       asOf: q.filter.asOf,
       page: q.page,
@@ -97,7 +97,7 @@ export class ListViolationsHandler implements IQueryHandler<ListViolationsQuery>
 
 /** Streams every matching violation in pages (keyset), for the CSV export. */
 export async function* allViolations(
-  store: PgEventStore,
+  db: ReadPool,
   filter: ViolationFilter,
   scope: AccessScope | undefined,
   chunk = 5000,
@@ -105,7 +105,7 @@ export async function* allViolations(
   let after: { deadline: string; contractId: string; key: string } | null = null;
   for (;;) {
     const sql = violationsSql(filter, scope, after, chunk, 0);
-    const { rows } = await store.pool.query(sql.text, sql.values);
+    const { rows } = await db.pool.query(sql.text, sql.values);
     if (rows.length === 0) return;
     yield rows.map((r) => violationView(r, filter.asOf));
     if (rows.length < chunk) return;

@@ -1,7 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { fenToYuan, ratioDown } from '@app/domain';
-import { PgEventStore } from '@app/event-store';
-import { NotFoundError } from '@app/platform';
+import { NotFoundError, ReadPool } from '@app/platform';
 import { LIVE_SCHEMA } from '../read-model-ddl';
 import { scopeSql } from './scope';
 import { obligationStatusColumns, prepaymentStatusSql } from './status-sql';
@@ -12,12 +11,12 @@ const yuan = (fen: string | null) => fenToYuan(BigInt(fen ?? '0'));
 
 @QueryHandler(GetSupplierPaymentsQuery)
 export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaymentsQuery> {
-  constructor(private readonly store: PgEventStore) {}
+  constructor(private readonly db: ReadPool) {}
 
   async execute(q: GetSupplierPaymentsQuery): Promise<SupplierPaymentsView> {
     const cv: unknown[] = [q.creditCode, q.asOf];
     const scope = scopeSql(q.scope, 'c', cv);
-    const contracts = await this.store.pool.query(
+    const contracts = await this.db.pool.query(
       `SELECT c.contract_id, c.supplier_name, c.unit_code, c.unit_name, c.amount_fen::text, c.prep_threshold_percent,
               c.prep_required_fen::text, ${prepaymentStatusSql('c', '$2::date')} AS prep_status,
               (SELECT coalesce(sum(p.amount_fen), 0) FROM ${RM}.payments p
@@ -31,7 +30,7 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
     const ids = contracts.rows.map((r) => r.contract_id as string);
     const byId = new Map(contracts.rows.map((r) => [r.contract_id as string, r]));
     const st = obligationStatusColumns('o', '$2::date');
-    const invoices = await this.store.pool.query(
+    const invoices = await this.db.pool.query(
       `SELECT i.*, o.deadline, o.started_on AS o_started, o.fulfilled_on, o.working_day_rule,
               ${st.columns},
               (SELECT coalesce(sum(a.amount_fen), 0) FROM ${RM}.allocations a

@@ -1,6 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { PgEventStore } from '@app/event-store';
-import { NotFoundError } from '@app/platform';
+import { NotFoundError, ReadPool } from '@app/platform';
 import { LIVE_SCHEMA } from '../read-model-ddl';
 import { scopeSql } from './scope';
 import { prepaymentStatusSql } from './status-sql';
@@ -71,12 +70,12 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
   private static readonly MAX_CACHED = 16;
   private readonly cache = new Map<string, Promise<Ranking>>();
 
-  constructor(private readonly store: PgEventStore) {}
+  constructor(private readonly db: ReadPool) {}
 
   async execute(q: ListUnitsQuery): Promise<UnitRankingPage> {
     if (q.scope?.supplierCreditCode !== undefined)
       throw new Error('unit rankings are not available to a supplier scope');
-    const { rows: state } = await this.store.pool.query<{ version: string }>(
+    const { rows: state } = await this.db.pool.query<{ version: string }>(
       `SELECT version FROM ${RM}.summary_state`,
     );
     const key = JSON.stringify([
@@ -102,7 +101,7 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
     const page = units.slice(offset, offset + q.pageSize);
     const missing = page.map((u) => u.unit_code).filter((c) => !info.has(c));
     if (missing.length) {
-      const r2 = await this.store.pool.query<UnitInfo & { unit_code: string }>(
+      const r2 = await this.db.pool.query<UnitInfo & { unit_code: string }>(
         `SELECT unit_code, (array_agg(unit_name ORDER BY awarded_on DESC NULLS LAST))[1] AS unit_name,
                 (array_agg(region ORDER BY awarded_on DESC NULLS LAST))[1] AS region, count(*)::int AS contracts
            FROM ${RM}.contracts WHERE unit_code = ANY($1::text[]) GROUP BY unit_code`,
@@ -153,7 +152,7 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
       return w.join(' AND ');
     };
     const st = `obligation_status(o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, $1::date)`;
-    const { rows } = await this.store.pool.query<RankedUnit & { rate: string | null }>(
+    const { rows } = await this.db.pool.query<RankedUnit & { rate: string | null }>(
       `WITH unsettled AS (
          SELECT o.unit_code, o.rule, o.final_status, ${st} AS status
            FROM ${RM}.obligations o
@@ -192,12 +191,12 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
 
 @QueryHandler(GetUnitComplianceQuery)
 export class GetUnitComplianceHandler implements IQueryHandler<GetUnitComplianceQuery> {
-  constructor(private readonly store: PgEventStore) {}
+  constructor(private readonly db: ReadPool) {}
 
   async execute(q: GetUnitComplianceQuery): Promise<UnitComplianceView> {
     const cv: unknown[] = [q.unitCode, q.asOf];
     const cScope = scopeSql(q.scope, 'c', cv);
-    const head = await this.store.pool.query(
+    const head = await this.db.pool.query(
       `SELECT (array_agg(unit_name ORDER BY awarded_on DESC NULLS LAST))[1] AS unit_name,
               (array_agg(region ORDER BY awarded_on DESC NULLS LAST))[1] AS region,
               count(*)::int AS contracts,
@@ -230,7 +229,7 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
     ];
     const args = `o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, $2::date`;
     // the median is percentile_cont(0.5): the middle value, or the mean of the two middle ones
-    const { rows: delays } = await this.store.pool.query<{
+    const { rows: delays } = await this.db.pool.query<{
       rule: string;
       nd: number;
       dsum: number | null;
@@ -332,7 +331,7 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
                 UNION ALL SELECT rule, status, 1 FROM unsettled WHERE status IS NOT NULL
               ) x GROUP BY 1, 2`;
     }
-    const { rows } = await this.store.pool.query<{ rule: string; status: string; n: number }>(
+    const { rows } = await this.db.pool.query<{ rule: string; status: string; n: number }>(
       text,
       values,
     );
