@@ -240,11 +240,17 @@ async function summaryDrift(pool: Pool, schema: string): Promise<unknown[]> {
 
 /** (d) Days on which the ranking handler's counts differ from counting every obligation's status. */
 async function rankingDifferences(s: Side, days: string[]): Promise<string[]> {
-  const handler = new ListUnitsHandler(s.read);
+  // the handler's two ways of counting, forced in turn, and its own choice
+  const handlers = (['summary', 'direct', undefined] as const).map((mode) => {
+    const h = new ListUnitsHandler(s.read);
+    h.mode = mode;
+    return h;
+  });
   const compliance = new GetUnitComplianceHandler(s.read);
   const out: string[] = [];
   let compared = 0;
-  for (const day of days) {
+  for (const [i, day] of days.entries()) {
+    const handler = handlers[i % handlers.length];
     const page = await handler.execute(
       new ListUnitsQuery(day, undefined, undefined, 'unitCode', 1, 1000),
     );
@@ -270,7 +276,9 @@ async function rankingDifferences(s: Side, days: string[]): Promise<string[]> {
           .map((u) => [u, Object.entries(x[u]).sort()]),
       );
     if (canon(got) !== canon(want))
-      out.push(`${day}: handler ${canon(got)}\n  recount ${canon(want)}`);
+      out.push(
+        `${day} (${handler.mode ?? 'chosen'}): handler ${canon(got)}\n  recount ${canon(want)}`,
+      );
     // unit compliance: summary path (no period) = per-obligation path (a period covering all)
     for (const unit of Object.keys(want)) {
       const plain = await compliance.execute(
