@@ -14,27 +14,11 @@
  * Everything (ids included) derives from the seed: same options → same bytes.
  */
 import { builtInYears, createCalendar } from '@app/calendar';
-import { completeCreditCode } from '@app/contracts';
+import { completeCreditCode, RULE_IDS, type RuleId } from '@app/contracts';
+// the test library's envelope shape and PRNG (builders.ts alone: no test runner, no Docker)
+import { mulberry32, type Envelope } from '../libs/testing/src/builders';
 
-export interface Envelope {
-  eventId: string;
-  type: string;
-  contractId: string;
-  occurredAt: string;
-  schemaVersion: number;
-  correlationId?: string;
-  data: Record<string, unknown>;
-}
-
-export const VIOLATION_RULES = [
-  'signing',
-  'announcement',
-  'filing',
-  'acceptance',
-  'payment',
-  'prepayment',
-] as const;
-export type ViolationRule = (typeof VIOLATION_RULES)[number];
+export { mulberry32, type Envelope };
 
 export interface GeneratorOptions {
   contracts: number;
@@ -57,7 +41,7 @@ export interface GeneratorOptions {
   /** share of performed contracts whose first acceptance fails */
   failedAcceptanceRate: number;
   /** per rule: share of obligations violated (late or overdue; prepayment: below target) */
-  violations: Record<ViolationRule, number>;
+  violations: Record<RuleId, number>;
   /** share of violations that are never fulfilled (overdue) rather than late */
   overdueShare: number;
   /** share of events whose occurredAt is written in UTC (`Z`) rather than +08:00 */
@@ -85,18 +69,6 @@ export const DEFAULT_OPTIONS: GeneratorOptions = {
   overdueShare: 0.25,
   utcShare: 0.05,
 };
-
-/** mulberry32: small, fast, good enough for synthetic data; deterministic per seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Chongqing's districts (市辖区) with their administrative division codes. */
 export const DISTRICTS: ReadonlyArray<readonly [string, string]> = [
@@ -292,7 +264,7 @@ export interface GeneratorStats {
  */
 export type GeneratorInput = Partial<Omit<GeneratorOptions, 'violations'>> & {
   contracts: number;
-  violations?: Partial<Record<ViolationRule, number>>;
+  violations?: Partial<Record<RuleId, number>>;
   /** stop after this many events (a window of the feed: the last contracts are unfinished) */
   maxEvents?: number;
 };
@@ -407,7 +379,7 @@ export function* generateEvents(
   };
   /** A fulfilment day relative to a deadline, per the rule's violation rate. */
   const fulfil = (
-    rule: ViolationRule,
+    rule: RuleId,
     start: number,
     deadline: number,
   ): { day: number | null; outcome: 'met' | 'late' | 'overdue' } => {
@@ -624,15 +596,15 @@ export function* inChunks<T>(it: Iterable<T>, size: number): Generator<T[]> {
 }
 
 /** Parses `rule=rate,rule=rate` (e.g. `payment=0.3,signing=0`). */
-export function parseViolations(spec: string): Partial<Record<ViolationRule, number>> {
-  const out: Partial<Record<ViolationRule, number>> = {};
+export function parseViolations(spec: string): Partial<Record<RuleId, number>> {
+  const out: Partial<Record<RuleId, number>> = {};
   for (const part of spec.split(',').filter(Boolean)) {
     const [k, v] = part.split('=');
-    if (!(VIOLATION_RULES as readonly string[]).includes(k))
-      throw new Error(`unknown rule "${k}" (one of ${VIOLATION_RULES.join(', ')})`);
+    if (!(RULE_IDS as readonly string[]).includes(k))
+      throw new Error(`unknown rule "${k}" (one of ${RULE_IDS.join(', ')})`);
     const x = Number(v);
     if (!(x >= 0 && x <= 1)) throw new Error(`rate for ${k} must be between 0 and 1, got "${v}"`);
-    out[k as ViolationRule] = x;
+    out[k as RuleId] = x;
   }
   return out;
 }

@@ -1,16 +1,11 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { from as copyFrom } from 'pg-copy-streams';
 import { PgEventStore, type EventSource } from '@app/event-store';
 import { SystemClock } from '@app/platform';
 import { RecordEventsCommand } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
 import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
 import { generateEvents, type Envelope } from '../generator';
+import { copyEvents, eventCopyParts } from './ingest';
 import { checkpoint, migrate, pool, sql, type BenchCluster } from './pg';
 import { fmt, table, timestamp, writeResults } from './report';
-
-const copyEscape = (s: string) =>
-  s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
 
 /**
  * `--growth`: the command path's append rate once 1 M events are stored, and again once
@@ -54,27 +49,7 @@ export async function runGrowth(
       while (stored < upTo) {
         const chunk = take(Math.min(100_000, upTo - stored));
         if (chunk.length === 0) throw new Error('the feed ran out');
-        const parts: string[] = [];
-        let buf = '';
-        for (const e of chunk) {
-          const v = (versions.get(e.contractId) ?? 0) + 1;
-          versions.set(e.contractId, v);
-          const meta = JSON.stringify({ source, occurredAt: e.occurredAt });
-          buf += `${copyEscape(e.contractId)}\t${v}\t${e.eventId}\t${e.type}\t${e.schemaVersion}\t${e.occurredAt}\t${copyEscape(JSON.stringify(e.data))}\t${copyEscape(meta)}\n`;
-          if (buf.length > 1 << 20) {
-            parts.push(buf);
-            buf = '';
-          }
-        }
-        if (buf) parts.push(buf);
-        await pipeline(
-          Readable.from(parts),
-          client.query(
-            copyFrom(
-              'COPY events (stream_id, stream_version, event_id, type, schema_version, occurred_at, data, metadata) FROM STDIN',
-            ),
-          ),
-        );
+        await copyEvents(client, eventCopyParts(chunk, versions));
         stored += chunk.length;
         if (stored % 1_000_000 < chunk.length) log(`  filled ${fmt(stored)} events`);
       }

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { PgEventStore, type EventSource } from '@app/event-store';
 import { SystemClock } from '@app/platform';
@@ -49,6 +50,52 @@ function tally(t: Partial<Throughput>, status: string, code?: string): void {
 const copyEscape = (s: string) =>
   s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
 
+const SOURCE = JSON.stringify({ kind: 'import' });
+
+/** Text lines joined into strings of about 1 MB, the parts of a COPY … FROM STDIN stream. */
+function inParts(lines: Iterable<string>): string[] {
+  const parts: string[] = [];
+  let buf = '';
+  for (const line of lines) {
+    buf += line;
+    if (buf.length > 1 << 20) {
+      parts.push(buf);
+      buf = '';
+    }
+  }
+  if (buf) parts.push(buf);
+  return parts;
+}
+
+/**
+ * COPY text of `events` rows as the service stores these envelopes (metadata with an import
+ * source); `versions` holds each stream's last version and is advanced.
+ */
+export function eventCopyParts(chunk: Envelope[], versions: Map<string, number>): string[] {
+  return inParts(
+    (function* () {
+      for (const e of chunk) {
+        const v = (versions.get(e.contractId) ?? 0) + 1;
+        versions.set(e.contractId, v);
+        const meta = `{"source":${SOURCE},"occurredAt":${JSON.stringify(e.occurredAt)}${e.correlationId ? `,"correlationId":${JSON.stringify(e.correlationId)}` : ''}}`;
+        yield `${copyEscape(e.contractId)}\t${v}\t${e.eventId}\t${e.type}\t${e.schemaVersion}\t${e.occurredAt}\t${copyEscape(JSON.stringify(e.data))}\t${copyEscape(meta)}\n`;
+      }
+    })(),
+  );
+}
+
+/** Streams the parts into `events` with COPY … FROM STDIN on this client. */
+export async function copyEvents(client: PoolClient, parts: string[]): Promise<void> {
+  await pipeline(
+    Readable.from(parts),
+    client.query(
+      copyFrom(
+        'COPY events (stream_id, stream_version, event_id, type, schema_version, occurred_at, data, metadata) FROM STDIN',
+      ),
+    ),
+  );
+}
+
 /**
  * The write limit: COPY … FROM STDIN of the same rows (stream versions, data, metadata as the
  * service stores them) into the `events` table of a freshly migrated database (same indexes
@@ -66,53 +113,24 @@ export async function rawCopy(
   const p = pool(url, 1);
   const client = await p.connect();
   const versions = new Map<string, number>();
-  const source = JSON.stringify({ kind: 'import' });
   let events = 0;
   let ms = 0;
   const progress: Array<[number, number]> = [];
   try {
     for (const chunk of inChunks(generateEvents(gen), CHUNK)) {
-      const parts: string[] = [];
-      let buf = '';
-      for (const e of chunk) {
-        const v = (versions.get(e.contractId) ?? 0) + 1;
-        versions.set(e.contractId, v);
-        const meta = `{"source":${source},"occurredAt":${JSON.stringify(e.occurredAt)}${e.correlationId ? `,"correlationId":${JSON.stringify(e.correlationId)}` : ''}}`;
-        buf += `${copyEscape(e.contractId)}\t${v}\t${e.eventId}\t${e.type}\t${e.schemaVersion}\t${e.occurredAt}\t${copyEscape(JSON.stringify(e.data))}\t${copyEscape(meta)}\n`;
-        if (buf.length > 1 << 20) {
-          parts.push(buf);
-          buf = '';
-        }
-      }
-      if (buf) parts.push(buf);
+      const parts = eventCopyParts(chunk, versions);
       const t0 = now();
       await client.query('BEGIN');
-      await pipeline(
-        Readable.from(parts),
-        client.query(
-          copyFrom(
-            'COPY events (stream_id, stream_version, event_id, type, schema_version, occurred_at, data, metadata) FROM STDIN',
-          ),
-        ),
-      );
+      await copyEvents(client, parts);
       await client.query('COMMIT');
       ms += now() - t0;
       events += chunk.length;
       progress.push([events, ms / 1000]);
     }
     if (opts.streams) {
-      const parts: string[] = [];
-      let buf = '';
-      for (const [id, v] of versions) {
-        buf += `${copyEscape(id)}\t${v}\n`;
-        if (buf.length > 1 << 20) {
-          parts.push(buf);
-          buf = '';
-        }
-      }
-      if (buf) parts.push(buf);
+      const lines = [...versions].map(([id, v]) => `${copyEscape(id)}\t${v}\n`);
       await pipeline(
-        Readable.from(parts),
+        Readable.from(inParts(lines)),
         client.query(copyFrom('COPY streams (stream_id, version) FROM STDIN')),
       );
     }

@@ -2,11 +2,11 @@ import { appendFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client, Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { EventStore1732600000000 } from '@app/event-store';
-import { SESSION_OPTIONS } from '@app/platform';
+import { SESSION_OPTIONS, startEmbeddedPostgres } from '@app/platform';
 import { READ_MODEL_MIGRATIONS } from '@app/projections';
-import { startEmbeddedPostgres } from '@app/platform';
+// test-database.ts alone (pg and TypeORM only), not the test library's index
+import { migrate as runMigrations } from '../../libs/testing/src/test-database';
 
 /** The one PostgreSQL of a benchmark run: databases are created on it per measurement. */
 export interface BenchCluster {
@@ -123,19 +123,7 @@ export async function startCluster(log: (m: string) => void): Promise<BenchClust
 
 /** Runs the service's migrations (event store, read models), as the service does at boot. */
 export async function migrate(url: string): Promise<void> {
-  const ds = new DataSource({
-    type: 'postgres',
-    url,
-    migrations: [EventStore1732600000000, ...READ_MODEL_MIGRATIONS],
-    migrationsTransactionMode: 'each',
-    logging: ['error'],
-  });
-  await ds.initialize();
-  try {
-    await ds.runMigrations();
-  } finally {
-    await ds.destroy();
-  }
+  await runMigrations(url, [EventStore1732600000000, ...READ_MODEL_MIGRATIONS]);
 }
 
 export function pool(url: string, max = 10): Pool {

@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import { createApp } from '../../apps/monitor/src/bootstrap';
 import { KafkaMetrics, type KafkaMetricsSnapshot } from '../../apps/monitor/src/kafka';
 import { loadConfig } from '@app/platform';
-import { creditCode, ev, type Envelope, type TestRecord } from '@app/testing';
+import { creditCode, ev, mulberry32, type Envelope, type TestRecord } from '@app/testing';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -186,14 +186,7 @@ export function workload(opts: {
   tag: string;
   seed?: number;
 }): Workload {
-  let seed = opts.seed ?? 42;
-  const rnd = () => {
-    // mulberry32: a reproducible stream
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(opts.seed ?? 42); // a reproducible stream
   const nInvalid = Math.round(opts.total * opts.invalidRate);
   const nDup = Math.round(opts.total * opts.duplicateRate);
   const nValid = opts.total - nInvalid - nDup;

@@ -11,6 +11,18 @@ export interface Envelope {
   data: Record<string, unknown>;
 }
 
+/** mulberry32: a small seeded PRNG (uniform in [0, 1)), deterministic per seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** A valid supplier credit code built from a number (deterministic). */
 export function creditCode(n: number): string {
   const body = `91500102MA${String(n).padStart(7, '0')}`.slice(0, 17);

@@ -24,7 +24,7 @@
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { creditCode, type Envelope } from './builders';
+import { creditCode, mulberry32, type Envelope } from './builders';
 
 export interface ContractHistory {
   contractId: string;
@@ -98,17 +98,6 @@ export function yuan(fen: number): string {
   return `${Math.floor(fen / 100)}.${pad(fen % 100)}`;
 }
 
-/** A small seeded PRNG (mulberry32): the histories are a pure function of (seed, contract id). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Draws {
   int: (min: number, max: number) => number;
@@ -118,7 +107,8 @@ interface Draws {
 
 function draws(seed: number, contractId: string): Draws {
   const salt = createHash('sha1').update(contractId).digest().readUInt32BE(0);
-  const next = rng((seed ^ salt) >>> 0);
+  // seeded: the histories are a pure function of (seed, contract id)
+  const next = mulberry32((seed ^ salt) >>> 0);
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   return {
     int,
