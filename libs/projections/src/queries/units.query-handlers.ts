@@ -32,6 +32,24 @@ export function onTimeRate(c: StatusCounts): number | null {
   return d === 0 ? null : Math.floor((c.met / d) * 10000) / 10000;
 }
 
+/**
+ * `(unit_code, rule, status, n)` of the obligations as of day `t` (a SQL expression), from the
+ * per-unit summary: each obligation counted under its final status, and those not settled on
+ * `t` moved from it to their status on `t` (or out, if not started yet). `whereU` / `whereO`
+ * restrict the summary rows (alias u) and the obligations (alias o) alike.
+ */
+function summaryCountsSql(t: string, whereU: string, whereO: string): string {
+  return `SELECT unit_code, rule, status, sum(n)::int AS n FROM (
+      SELECT u.unit_code, u.rule, u.status, u.n FROM ${RM}.unit_rule_counts u
+       WHERE u.n <> 0 AND ${whereU}
+      UNION ALL
+      SELECT o.unit_code, o.rule, c.status, c.n FROM ${RM}.obligations o
+       CROSS JOIN LATERAL (VALUES (o.final_status, -1), (obligation_status(
+         o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, ${t}), 1)) c(status, n)
+       WHERE o.settled_on > ${t} AND o.unit_code IS NOT NULL AND ${whereO} AND c.status IS NOT NULL
+    ) x GROUP BY 1, 2, 3 HAVING sum(n) <> 0`;
+}
+
 const ORDER: Record<UnitSort, string> = {
   onTimeRate: 'rate ASC NULLS LAST, violations DESC, unit_code ASC',
   '-onTimeRate': 'rate DESC NULLS LAST, violations ASC, unit_code ASC',
@@ -168,33 +186,21 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
       w.push(scopeSql(q.scope, alias, values));
       return w.join(' AND ');
     };
-    const st = `obligation_status(o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, $1::date)`;
     // Two equal answers (property test (d)): the summary corrected by the obligations not
     // settled on T, or every obligation started by T counted directly. For a recent T the
     // first reads few rows; far back most obligations settled after T and the second reads
     // fewer. The planner's row estimates choose.
     const direct = (this.mode ?? (await this.cheaperMode(q.asOf))) === 'direct';
     const per = direct
-      ? `SELECT o.unit_code, o.rule, ${st} AS status, count(*)::int AS n
+      ? `SELECT o.unit_code, o.rule,
+                obligation_status(o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, $1::date) AS status,
+                count(*)::int AS n
            FROM ${RM}.obligations o
           WHERE o.started_on <= $1::date AND o.unit_code IS NOT NULL AND ${filters('o')}
           GROUP BY 1, 2, 3`
-      : `SELECT unit_code, rule, status, sum(n)::int AS n FROM (
-           SELECT u.unit_code, u.rule, u.status, u.n FROM ${RM}.unit_rule_counts u
-            WHERE u.n <> 0 AND ${filters('u')}
-           UNION ALL SELECT unit_code, rule, final_status, -1 FROM unsettled
-           UNION ALL SELECT unit_code, rule, status, 1 FROM unsettled WHERE status IS NOT NULL
-         ) x GROUP BY 1, 2, 3 HAVING sum(n) <> 0`;
+      : summaryCountsSql('$1::date', filters('u'), filters('o'));
     const { rows } = await this.db.pool.query<RankedUnit & { rate: string | null }>(
-      `WITH ${
-        direct
-          ? ''
-          : `unsettled AS (
-         SELECT o.unit_code, o.rule, o.final_status, ${st} AS status
-           FROM ${RM}.obligations o
-          WHERE o.settled_on > $1::date AND o.unit_code IS NOT NULL AND ${filters('o')}
-       ),`
-      } per AS (${per}), units AS (
+      `WITH per AS (${per}), units AS (
          SELECT unit_code,
                 jsonb_object_agg(rule || ':' || status, n) AS cells,
                 sum(n) FILTER (WHERE status = 'met') AS met,
@@ -353,16 +359,11 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
     } else {
       const scopeU = scopeSql(q.scope, 'u', values);
       const scopeO = scopeSql(q.scope, 'o', values);
-      text = `WITH unsettled AS (
-                SELECT o.rule, o.final_status, ${st} AS status FROM ${RM}.obligations o
-                 WHERE o.unit_code = $1 AND o.settled_on > $2::date AND ${scopeO}
-              )
-              SELECT rule, status, sum(n)::int AS n FROM (
-                SELECT u.rule, u.status, u.n FROM ${RM}.unit_rule_counts u
-                 WHERE u.unit_code = $1 AND u.n <> 0 AND ${scopeU}
-                UNION ALL SELECT rule, final_status, -1 FROM unsettled
-                UNION ALL SELECT rule, status, 1 FROM unsettled WHERE status IS NOT NULL
-              ) x GROUP BY 1, 2`;
+      text = `SELECT rule, status, n FROM (${summaryCountsSql(
+        '$2::date',
+        `u.unit_code = $1 AND ${scopeU}`,
+        `o.unit_code = $1 AND ${scopeO}`,
+      )}) s`;
     }
     const { rows } = await this.db.pool.query<{ rule: string; status: string; n: number }>(
       text,
