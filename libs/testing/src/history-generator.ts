@@ -98,7 +98,6 @@ export function yuan(fen: number): string {
   return `${Math.floor(fen / 100)}.${pad(fen % 100)}`;
 }
 
-
 interface Draws {
   int: (min: number, max: number) => number;
   chance: (percent: number) => boolean;
