@@ -32,6 +32,9 @@ export function IsBusinessDate(options?: ValidationOptions): PropertyDecorator {
     });
 }
 
+/** A route without query parameters: with the global ValidationPipe, any parameter is refused. */
+export class NoQuery {}
+
 export class AsOfQuery {
   @ApiPropertyOptional({
     example: '2021-10-20',
