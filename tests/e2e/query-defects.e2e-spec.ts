@@ -47,4 +47,39 @@ describe('query endpoints: issue #10 defects (e2e)', () => {
       expect([q, r.status, r.body.code]).toEqual([q, 400, 'REQUEST.VALIDATION_FAILED']);
     }
   });
+
+  it('shows exact rates: 57 met of 100 is 0.57 (not 0.5699), a mean of 41/40 days is 1.03', async () => {
+    const unit = (code: string) => ({ code, name: `单位 ${code}`, region: '500199' });
+    const events: Envelope[] = [];
+    // U-RATE-57: 100 signing obligations, 57 signed in time, 43 never signed (overdue)
+    for (let i = 0; i < 100; i++) {
+      const C = `QD-RATE-57-${i}`;
+      events.push(ev.award(C, '2021-03-01', { unit: unit('U-RATE-57') }));
+      if (i < 57) events.push(ev.signed(C, '2021-03-10'));
+    }
+    // U-RATE-MEAN: 40 late signings (deadline 2021-03-22), 39 one day late and one two days
+    for (let i = 0; i < 40; i++) {
+      const C = `QD-RATE-MEAN-${i}`;
+      events.push(ev.award(C, '2021-03-01', { unit: unit('U-RATE-MEAN') }));
+      events.push(ev.signed(C, i === 0 ? '2021-03-24' : '2021-03-23'));
+    }
+    await send(events);
+
+    const ranking = await get('/v1/units?rule=signing&region=500199&asOf=2021-06-01');
+    expect(ranking.status).toBe(200);
+    const a = ranking.body.items.find((u: { unitCode: string }) => u.unitCode === 'U-RATE-57');
+    expect(a.counts).toMatchObject({ met: 57, overdue: 43, late: 0 });
+    expect(a.onTimeRate).toBe(0.57);
+    expect(a.rules.signing.onTimeRate).toBe(0.57);
+
+    const compliance = await get('/v1/units/U-RATE-57/compliance?asOf=2021-06-01');
+    const signing = compliance.body.rules.find((r: { rule: string }) => r.rule === 'signing');
+    expect(signing.counts).toMatchObject({ met: 57, overdue: 43 });
+    expect(signing.onTimeRate).toBe(0.57);
+
+    const mean = await get('/v1/units/U-RATE-MEAN/compliance?asOf=2021-06-01');
+    const late = mean.body.rules.find((r: { rule: string }) => r.rule === 'signing');
+    expect(late.counts).toMatchObject({ late: 40 });
+    expect([late.meanDelayDays, late.medianDelayDays]).toEqual([1.03, 1]);
+  });
 });

@@ -26,3 +26,35 @@ export function ratioDown(part: bigint, whole: bigint, decimals = 4): string {
   const s = q.toString().padStart(decimals + 1, '0');
   return `${s.slice(0, -decimals)}.${s.slice(-decimals)}`;
 }
+
+/**
+ * part/whole as a number with `decimals` places, rounded down (the on-time rates), computed on
+ * integers: floor(part × 10^decimals / whole) / 10^decimals. Floating point would not do:
+ * 57 / 100 × 10,000 is 5699.999… in binary, which floors to 0.5699. The one division by the
+ * power of ten returns the double nearest to that decimal, so it prints exactly as it.
+ * Null when `whole` is 0.
+ */
+export function rateDown(part: number, whole: number, decimals = 4): number | null {
+  if (whole === 0) return null;
+  const scale = 10n ** BigInt(decimals);
+  return Number(floorDiv(BigInt(part) * scale, BigInt(whole))) / Number(scale);
+}
+
+/**
+ * sum/n as a number with `decimals` places, rounded half up (the mean delays), computed on
+ * integers: floor((2 × sum × 10^decimals + n) / 2n) / 10^decimals. `sum` is an integer (a sum
+ * of whole days), given as a number, bigint or decimal string. Null when `n` is 0.
+ */
+export function meanHalfUp(sum: number | bigint | string, n: number, decimals = 2): number | null {
+  if (n === 0) return null;
+  const scale = 10n ** BigInt(decimals);
+  const s = BigInt(sum);
+  return Number(floorDiv(2n * s * scale + BigInt(n), 2n * BigInt(n))) / Number(scale);
+}
+
+/** Integer division rounded towards minus infinity (BigInt's `/` truncates towards zero). */
+function floorDiv(a: bigint, b: bigint): bigint {
+  if (b < 0n) return floorDiv(-a, -b);
+  const q = a / b;
+  return a % b !== 0n && a < 0n ? q - 1n : q;
+}

@@ -1,4 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { meanHalfUp, rateDown } from '@app/domain';
 import { NotFoundError, ReadPool } from '@app/platform';
 import { LIVE_SCHEMA } from '../read-model-ddl';
 import { scopeSql } from './scope';
@@ -26,10 +27,12 @@ const emptyCounts = (): StatusCounts => ({
   cancelled: 0,
 });
 
-/** On-time rate = met / (met + late + overdue), 4 decimals; null when nothing was due. */
+/**
+ * On-time rate = met / (met + late + overdue), 4 decimals rounded down, computed exactly on
+ * integers; null when nothing was due.
+ */
 export function onTimeRate(c: StatusCounts): number | null {
-  const d = c.met + c.late + c.overdue;
-  return d === 0 ? null : Math.floor((c.met / d) * 10000) / 10000;
+  return rateDown(c.met, c.met + c.late + c.overdue);
 }
 
 /**
@@ -269,15 +272,15 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
     const { rows: delays } = await this.db.pool.query<{
       rule: string;
       nd: number;
-      dsum: number | null;
+      dsum: string | null;
       dmed: number | null;
       nw: number;
-      wsum: number | null;
+      wsum: string | null;
       wmed: number | null;
     }>(
-      `SELECT x.rule, count(*)::int AS nd, sum(x.delay_end - x.deadline)::float8 AS dsum,
+      `SELECT x.rule, count(*)::int AS nd, sum(x.delay_end - x.deadline)::text AS dsum,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY x.delay_end - x.deadline) AS dmed,
-              count(e.working_index)::int AS nw, sum(e.working_index - d.working_index)::float8 AS wsum,
+              count(e.working_index)::int AS nw, sum(e.working_index - d.working_index)::text AS wsum,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY e.working_index - d.working_index) AS wmed
          FROM (SELECT o.rule, o.deadline, o.working_day_rule, obligation_delay_end(${args}) AS delay_end
                  FROM ${RM}.obligations o WHERE ${where.join(' AND ')}) x
@@ -291,8 +294,8 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
     );
     const byRule = new Map(delays.map((r) => [r.rule, r]));
     const all = emptyCounts();
-    const mean = (sum: number | null, n: number) =>
-      n === 0 || sum === null ? null : Math.round((sum / n) * 100) / 100;
+    // 2 decimals rounded half up, on the integer sum (exact)
+    const mean = (sum: string | null, n: number) => (sum === null ? null : meanHalfUp(sum, n));
     const rules: RuleCompliance[] = RULE_ORDER.map((rule) => {
       const r = byRule.get(rule);
       const c = counts.get(rule) ?? emptyCounts();
