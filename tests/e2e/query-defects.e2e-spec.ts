@@ -1,7 +1,7 @@
 import { ProjectorDaemon } from '@app/projections';
 import { ev, type Envelope } from '@app/testing';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { authFor } from '../support/auth';
+import { authFor, bearer, tokenFor } from '../support/auth';
 
 /**
  * Query-side defects of issue #10, each pinned through HTTP on the booted application.
@@ -81,5 +81,54 @@ describe('query endpoints: issue #10 defects (e2e)', () => {
     const late = mean.body.rules.find((r: { rule: string }) => r.rule === 'signing');
     expect(late.counts).toMatchObject({ late: 40 });
     expect([late.meanDelayDays, late.medianDelayDays]).toEqual([1.03, 1]);
+  });
+
+  it('a region-limited inspector sees a unit ranking built only from its regions (name, region, contracts)', async () => {
+    // one unit with contracts in two regions; the newest award is in the other region
+    const inside = { code: 'U-SCOPE-1', name: '涪陵区某单位', region: '500102' };
+    const outside = { code: 'U-SCOPE-1', name: '南川区某单位', region: '500119' };
+    await send([
+      ev.award('QD-SCOPE-IN-1', '2021-04-01', { unit: inside }),
+      ev.award('QD-SCOPE-IN-2', '2021-04-02', { unit: inside }),
+      ev.award('QD-SCOPE-OUT-1', '2021-04-05', { unit: outside }),
+      ev.award('QD-SCOPE-OUT-2', '2021-04-06', { unit: outside }),
+      ev.award('QD-SCOPE-OUT-3', '2021-04-07', { unit: outside }),
+    ]);
+    const unitOf = (body: { items: Array<{ unitCode: string }> }) =>
+      body.items.find((u) => u.unitCode === 'U-SCOPE-1') as any;
+    const path = '/v1/units?sort=unitCode&pageSize=500&asOf=2021-06-01';
+
+    const all = unitOf((await get(path)).body);
+    expect([all.unitName, all.region, all.contracts, all.counts.overdue]).toEqual([
+      outside.name,
+      outside.region,
+      5,
+      5,
+    ]);
+
+    const limited = bearer(await tokenFor('inspector', { regions: ['500102'] }));
+    const r = await get(path, limited);
+    expect(r.status).toBe(200);
+    const mine = unitOf(r.body);
+    expect([mine.unitName, mine.region, mine.contracts, mine.counts.overdue]).toEqual([
+      inside.name,
+      inside.region,
+      2,
+      2,
+    ]);
+    // the region filter narrows the same way
+    const filtered = unitOf((await get(`${path}&region=500102`)).body);
+    expect([filtered.unitName, filtered.region, filtered.contracts]).toEqual([
+      inside.name,
+      inside.region,
+      2,
+    ]);
+    // and unit compliance agrees
+    const c = await get('/v1/units/U-SCOPE-1/compliance?asOf=2021-06-01', limited);
+    expect([c.body.unitName, c.body.region, c.body.contracts]).toEqual([
+      inside.name,
+      inside.region,
+      2,
+    ]);
   });
 });

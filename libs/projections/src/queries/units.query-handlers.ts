@@ -122,11 +122,16 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
     const page = units.slice(offset, offset + q.pageSize);
     const missing = page.map((u) => u.unit_code).filter((c) => !info.has(c));
     if (missing.length) {
+      // name, region and contract count from the contracts the ranking counted: those in the
+      // caller's regions and the region filter, like the obligations
+      const values: unknown[] = [missing];
+      const where = ['c.unit_code = ANY($1::text[])', scopeSql(q.scope, 'c', values)];
+      if (q.region) where.push(`c.region LIKE $${values.push(`${q.region}%`)}`);
       const r2 = await this.db.pool.query<UnitInfo & { unit_code: string }>(
-        `SELECT unit_code, (array_agg(unit_name ORDER BY awarded_on DESC NULLS LAST))[1] AS unit_name,
-                (array_agg(region ORDER BY awarded_on DESC NULLS LAST))[1] AS region, count(*)::int AS contracts
-           FROM ${RM}.contracts WHERE unit_code = ANY($1::text[]) GROUP BY unit_code`,
-        [missing],
+        `SELECT c.unit_code, (array_agg(c.unit_name ORDER BY c.awarded_on DESC NULLS LAST))[1] AS unit_name,
+                (array_agg(c.region ORDER BY c.awarded_on DESC NULLS LAST))[1] AS region, count(*)::int AS contracts
+           FROM ${RM}.contracts c WHERE ${where.join(' AND ')} GROUP BY c.unit_code`,
+        values,
       );
       for (const r of r2.rows) info.set(r.unit_code, r);
     }
