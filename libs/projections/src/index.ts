@@ -1,6 +1,7 @@
 export * from './read-model-ddl';
 export * from './migrations/1732600000001-read-models';
 export * from './migrations/1732600000002-unit-summaries';
+export * from './migrations/1732600000004-calendar-applied';
 export * from './migrations';
 export * from './calendar.service';
 export * from './rows';

@@ -22,7 +22,7 @@ import { GetUnitComplianceHandler, ListUnitsHandler } from './queries/units.quer
       provide: ComplianceProjector,
       inject: [PgEventStore, CalendarService],
       useFactory: (s: PgEventStore, cal: CalendarService) =>
-        new ComplianceProjector(s.pool, s, () => cal.current),
+        new ComplianceProjector(s.pool, s, (c) => cal.forTransaction(c)),
     },
     ProjectorDaemon,
     RebuildService,

@@ -20,6 +20,8 @@ export type ProjectorState = 'disabled' | 'standby' | 'running' | 'caught-up' | 
  * Runs the compliance projector when the `projector` role is on. One active instance per
  * projection: the instance holding a session advisory lock projects, the others stand by
  * and retry the lock (so a crashed leader is replaced as soon as its session ends).
+ * Each tick: apply a calendar change if one is pending (CalendarService.applyIfChanged),
+ * then one batch.
  */
 @Injectable()
 export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -40,7 +42,7 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.calendar.ensureTable();
+    await this.calendar.ensureTable(this.projector);
     if (!this.config.roles.projector) return;
     this.state = 'standby';
     this.loopDone = this.loop();
@@ -104,7 +106,11 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
           await sleep(Math.max(1000, this.config.projector.idleMs * 5));
           continue;
         }
-        if (await this.calendar.refresh()) await this.calendar.applyChange(this.projector);
+        const applied = await this.calendar.applyIfChanged(this.projector);
+        if (applied?.outcome === 'applied')
+          this.logger.log(
+            `calendar version ${applied.version} applied: years ${applied.years.join(', ') || 'none'} changed, ${applied.contracts} contracts recomputed`,
+          );
         const n = await this.projector.runBatch(LIVE_TARGET, this.config.projector.batchSize);
         this.projectedEvents += n;
         this.state = n === 0 ? 'caught-up' : 'running';
@@ -128,7 +134,7 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
   async catchUp(): Promise<number> {
     let total = 0;
     for (;;) {
-      if (await this.calendar.refresh()) await this.calendar.applyChange(this.projector);
+      await this.calendar.applyIfChanged(this.projector);
       const n = await this.projector.runBatch(LIVE_TARGET, this.config.projector.batchSize);
       total += n;
       if (n === 0) return total;

@@ -34,7 +34,11 @@ export class ComplianceProjector {
   constructor(
     private readonly pool: Pool,
     private readonly store: PgEventStore,
-    private readonly calendar: () => WorkCalendar,
+    /**
+     * The calendar to compute with, asked once per recompute in its transaction (the
+     * application's takes the calendar lock shared there: see CalendarService.forTransaction).
+     */
+    private readonly calendar: (c: Sql) => WorkCalendar | Promise<WorkCalendar>,
   ) {}
 
   static async ensureCheckpoint(c: Sql, name: string): Promise<void> {
@@ -121,6 +125,7 @@ export class ComplianceProjector {
     projected?: ReadonlySet<string>,
   ): Promise<void> {
     if (contractIds.length === 0) return;
+    const cal = await this.calendar(c);
     const replaced = projected ? contractIds.filter((id) => projected.has(id)) : contractIds;
     const history = await this.store.readStreamFacts(c, contractIds);
     const byStream = new Map<string, StreamFactRow[]>();
@@ -129,7 +134,6 @@ export class ComplianceProjector {
       if (!list) byStream.set(e.streamId, (list = []));
       list.push(e);
     }
-    const cal = this.calendar();
     const rows = {
       contracts: [] as unknown[],
       obligations: [] as unknown[],

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { PgEventStore, withTransaction } from '@app/event-store';
+import { CalendarService } from './calendar.service';
 import { ComplianceProjector } from './projector';
 import { BUILD_SCHEMA, LIVE_SCHEMA, PROJECTION_NAME, readModelDdl } from './read-model-ddl';
 
@@ -18,6 +19,10 @@ const BUILD_CHECKPOINT = `${PROJECTION_NAME}@rebuild`;
  * serving, then swap the schemas and hand the live checkpoint over in one transaction.
  * The swap takes the live checkpoint row FOR UPDATE, so it waits for a live batch in flight
  * and the live projector resumes from the rebuilt position afterwards.
+ *
+ * Calendar: a pending upload is applied first; the calendar lock is then held shared for the
+ * run, so the whole build computes with one applied calendar (read from the database, never
+ * an instance's boot-time one) and an upload meanwhile is applied once the rebuild is done.
  */
 @Injectable()
 export class RebuildService {
@@ -34,6 +39,7 @@ export class RebuildService {
   constructor(
     private readonly store: PgEventStore,
     private readonly projector: ComplianceProjector,
+    private readonly calendar: CalendarService,
   ) {}
 
   /** Starts a rebuild (or joins the one running) and returns its completion. */
@@ -75,6 +81,8 @@ export class RebuildService {
         `SELECT pg_try_advisory_lock(hashtext('rebuild:${PROJECTION_NAME}')) AS ok`,
       );
       if (!rows[0].ok) throw new Error('another instance is rebuilding');
+      await this.calendar.apply(this.projector, { wait: true });
+      await lock.query(`SELECT pg_advisory_lock_shared(hashtext('calendar-table'))`);
       await this.prepare();
       const target = { schema: BUILD_SCHEMA, checkpoint: BUILD_CHECKPOINT };
       for (;;) {

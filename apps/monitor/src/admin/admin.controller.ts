@@ -69,13 +69,26 @@ export class AdminController {
   }
 
   @Get('calendar')
-  @ApiOperation({ summary: 'Years with an official holiday calendar (package data and uploads)' })
+  @ApiOperation({
+    summary: 'Years with an official holiday calendar (package data and uploads)',
+    description:
+      'Read from the database, marks nothing. `pending`: an upload (or a package change) the ' +
+      'projector has not applied to the stored deadlines yet.',
+  })
   async years() {
     const { rows } = await this.store.pool.query(
       `SELECT year, source, loaded_at FROM calendar_years ORDER BY year`,
     );
-    await this.calendar.refresh();
-    return { officialYears: this.calendar.current.coveredYears(), uploaded: rows };
+    const inForce = await this.calendar.inForce();
+    const state = await this.store.pool.query<{ applied: string | null; fingerprint: string }>(
+      'SELECT applied_version::text AS applied, applied_fingerprint AS fingerprint FROM calendar_state',
+    );
+    const applied = state.rows[0];
+    return {
+      officialYears: inForce.years.map((y) => y.year),
+      uploaded: rows,
+      pending: applied.applied !== inForce.version || applied.fingerprint !== inForce.fingerprint,
+    };
   }
 
   @Put('calendar/:year')
@@ -113,7 +126,7 @@ export class AdminController {
     return {
       ...r.value,
       status: 'stored',
-      note: 'deadlines depending on this year are recomputed by the projector',
+      note: 'the projector applies it on its next tick: business days and the deadlines depending on this year are recomputed',
     };
   }
 }

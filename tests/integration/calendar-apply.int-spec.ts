@@ -1,0 +1,342 @@
+/**
+ * Calendar uploads across application instances, on a real PostgreSQL (several instances of
+ * the real application on one database):
+ *  (1) an upload reaches every stored contract, once, durably: whichever instance takes it,
+ *      whoever reads the calendar right after, across a rebuild on an instance booted before
+ *      it and a restart: every stored contract has the deadlines a fresh one with the same
+ *      facts gets;
+ *  (2) an apply that fails rolls back and is retried on a later projector tick;
+ *  (3) a changed package calendar (built-in data) is detected at the next start and applied.
+ */
+import type { INestApplication } from '@nestjs/common';
+import { builtInYears } from '@app/calendar';
+import { loadConfig } from '@app/platform';
+import { PROJECTION_NAME, ProjectorDaemon } from '@app/projections';
+import {
+  createTestDatabase,
+  ev,
+  testPool,
+  waitUntil,
+  type Envelope,
+  type TestDatabase,
+} from '@app/testing';
+import type { Pool } from 'pg';
+import { createApp } from '../../apps/monitor/src/bootstrap';
+import { auth, primeTokens, TEST_JWT_SECRET } from '../support/auth';
+
+jest.setTimeout(180_000);
+
+const NOW = Date.parse('2027-06-01T12:00:00+08:00');
+const LEADING = ['running', 'caught-up', 'behind'];
+
+interface Instance {
+  name: string;
+  app: INestApplication;
+  url: string;
+  daemon: ProjectorDaemon;
+  close(): Promise<void>;
+}
+
+async function startInstance(
+  name: string,
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<Instance> {
+  const config = loadConfig({
+    LOG_LEVEL: 'error',
+    JWT_SECRET: TEST_JWT_SECRET,
+    ROLE_PROJECTOR: 'true',
+    ROLE_CONSUMER: 'false',
+    PROJECTOR_IDLE_MS: '50',
+    DB_POOL_SIZE: '5',
+    DB_READ_POOL_SIZE: '2',
+    RATE_LIMIT_INGEST_PER_MIN: '1000000',
+    RATE_LIMIT_QUERY_PER_MIN: '1000000',
+    ...env,
+  });
+  await primeTokens();
+  const app = await createApp({ config, databaseUrl, clock: { now: () => NOW } });
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+  return { name, app, url, daemon: app.get(ProjectorDaemon), close: () => app.close() };
+}
+
+async function call(
+  i: Instance,
+  method: string,
+  route: string,
+  role: 'admin' | 'platform' | 'inspector' | null,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${i.url}${route}`, {
+    method,
+    headers: {
+      ...(role ? auth(role) : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function send(i: Instance, events: Envelope[]): Promise<void> {
+  for (let k = 0; k < events.length; k += 1000) {
+    const r = await call(i, 'POST', '/v1/events', 'platform', events.slice(k, k + 1000));
+    expect(r.status).toBe(200);
+    expect(r.body.results.filter((x: { status: string }) => x.status !== 'accepted')).toEqual([]);
+  }
+}
+
+/** Waits until the store is projected to its head and every contract named is there. */
+async function projected(i: Instance, ids: string[], timeoutMs = 30_000): Promise<void> {
+  await waitUntil(
+    async () => {
+      const p = await call(i, 'GET', '/v1/admin/projections', 'admin');
+      if (p.status !== 200 || p.body.projections[0].behind !== 0) return false;
+      for (const id of ids)
+        if ((await call(i, 'GET', `/v1/contracts/${id}`, 'inspector')).status !== 200) return false;
+      return true;
+    },
+    timeoutMs,
+    async () => JSON.stringify((await call(i, 'GET', '/v1/admin/projections', 'admin')).body),
+    50,
+  );
+}
+
+type Deadlines = Record<string, { deadline: string; provisional: boolean }>;
+
+async function deadlines(i: Instance, id: string): Promise<Deadlines> {
+  const r = await call(i, 'GET', `/v1/contracts/${id}?asOf=2027-01-02`, 'inspector');
+  expect([id, r.status]).toEqual([id, 200]);
+  return Object.fromEntries(
+    (r.body.obligations as Array<{ key: string; deadline: string; provisional: boolean }>).map(
+      (o) => [o.key, { deadline: o.deadline, provisional: o.provisional }],
+    ),
+  );
+}
+
+const isLeading = (i: Instance) => LEADING.includes(i.daemon.state);
+
+/** Waits until exactly one of the instances leads and the others stand by. */
+async function oneLeader(instances: Instance[], timeoutMs = 15_000): Promise<Instance> {
+  await waitUntil(
+    () =>
+      instances.filter(isLeading).length === 1 &&
+      instances.filter((i) => i.daemon.state === 'standby').length === instances.length - 1,
+    timeoutMs,
+    () => instances.map((i) => `${i.name}: ${i.daemon.state}`).join(', '),
+    50,
+  );
+  return instances.find(isLeading)!;
+}
+
+/** Facts whose announcement and filing deadlines fall in the first days of 2027. */
+const lateDecember = (id: string) => [ev.award(id, '2026-12-29'), ev.signed(id, '2026-12-30')];
+
+async function businessDay(pool: Pool, day: string): Promise<boolean> {
+  const { rows } = await pool.query<{ w: boolean }>(
+    'SELECT is_working AS w FROM business_days WHERE day = $1',
+    [day],
+  );
+  return rows[0].w;
+}
+
+describe('calendar uploads across instances', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  const running: Instance[] = [];
+  let seq = 0;
+  /** a fresh contract with the facts of `lateDecember` (the oracle of every check) */
+  const twin = () => `TWIN-${++seq}`;
+
+  const start = async (name: string) => {
+    const i = await startInstance(name, db.url);
+    running.push(i);
+    return i;
+  };
+  const stop = async (i: Instance) => {
+    running.splice(running.indexOf(i), 1);
+    await i.close();
+  };
+  /** Every contract in `ids` has exactly the deadlines of a fresh contract sent now. */
+  const expectLikeFresh = async (via: Instance, ids: string[]): Promise<Deadlines> => {
+    const fresh = twin();
+    await send(via, lateDecember(fresh));
+    await projected(via, [fresh, ...ids]);
+    const expected = await deadlines(via, fresh);
+    for (const id of ids) expect([id, await deadlines(via, id)]).toEqual([id, expected]);
+    return expected;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('calapply');
+    pool = testPool(db.url, 4);
+  });
+  afterAll(async () => {
+    for (const i of [...running]) await i.close();
+    await pool.end();
+    await db.drop();
+  });
+
+  it('(1) upload on the leader, read at once, rebuild on an instance booted before it, restart: stored = fresh', async () => {
+    const a = await start('a');
+    await oneLeader([a]);
+    const b = await start('b');
+    expect(await oneLeader([a, b])).toBe(a);
+
+    await send(b, lateDecember('CAL-1'));
+    await projected(a, ['CAL-1']);
+    // 2027 is not in the package data: weekends only, provisional
+    expect((await deadlines(a, 'CAL-1')).filing).toEqual({
+      deadline: '2027-01-08',
+      provisional: true,
+    });
+
+    const put = await call(a, 'PUT', '/v1/admin/calendar/2027', 'admin', {
+      restDays: ['2027-01-01', '2027-01-04', '2027-01-05'],
+      workingDays: ['2027-01-09'],
+      source: 'test notice 1',
+    });
+    expect(put.status).toBe(200);
+    // read at once on the leader: a read must not consume the change
+    const read = await call(a, 'GET', '/v1/admin/calendar', 'admin');
+    expect(read.status).toBe(200);
+    expect(read.body.officialYears).toContain(2027);
+    const expected = await expectLikeFresh(b, ['CAL-1']);
+    // 12-31, 01-06, 01-07, 01-08, 01-09 (make-up Saturday), 01-11, 01-12
+    expect(expected.filing).toEqual({ deadline: '2027-01-12', provisional: false });
+    expect(await businessDay(pool, '2027-01-04')).toBe(false);
+    expect(await businessDay(pool, '2027-01-09')).toBe(true);
+
+    // a rebuild on b, which stands by and booted before the upload
+    const r = await call(
+      b,
+      'POST',
+      `/v1/admin/projections/${PROJECTION_NAME}/rebuild?wait=true`,
+      'admin',
+    );
+    expect(r.body.state).toBe('done');
+    expect(await expectLikeFresh(a, ['CAL-1', 'TWIN-1'])).toEqual(expected);
+
+    // restart: a stops, b takes over, a comes back
+    await stop(a);
+    expect(await oneLeader([b])).toBe(b);
+    const a2 = await start('a2');
+    expect(await oneLeader([a2, b])).toBe(b);
+    // a second upload, through the instance that stands by, read at once on both
+    const put2 = await call(a2, 'PUT', '/v1/admin/calendar/2027', 'admin', {
+      restDays: ['2027-01-01', '2027-01-04', '2027-01-05', '2027-01-06'],
+      workingDays: ['2027-01-09'],
+      source: 'test notice 2',
+    });
+    expect(put2.status).toBe(200);
+    for (const i of [b, a2])
+      expect((await call(i, 'GET', '/v1/admin/calendar', 'admin')).body.officialYears).toContain(
+        2027,
+      );
+    const expected2 = await expectLikeFresh(a2, ['CAL-1', 'TWIN-1', 'TWIN-2']);
+    // 12-31, 01-07, 01-08, 01-09, 01-11, 01-12, 01-13
+    expect(expected2.filing).toEqual({ deadline: '2027-01-13', provisional: false });
+    // and a rebuild on the instance that stands by again
+    const r2 = await call(
+      a2,
+      'POST',
+      `/v1/admin/projections/${PROJECTION_NAME}/rebuild?wait=true`,
+      'admin',
+    );
+    expect(r2.body.state).toBe('done');
+    expect(await expectLikeFresh(b, ['CAL-1', 'TWIN-1', 'TWIN-2', 'TWIN-3'])).toEqual(expected2);
+  });
+
+  it('(2) an apply that fails rolls back, and a later tick applies it', async () => {
+    const leader = await oneLeader(running);
+    // the apply waits on this lock (it reads and rewrites business_days); its connection is
+    // then killed
+    const blocker = await pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE business_days IN ACCESS EXCLUSIVE MODE');
+      const put = await call(leader, 'PUT', '/v1/admin/calendar/2027', 'admin', {
+        restDays: ['2027-01-01', '2027-01-04', '2027-01-05', '2027-01-06', '2027-01-07'],
+        workingDays: ['2027-01-09'],
+        source: 'test notice 3',
+      });
+      expect(put.status).toBe(200);
+      let pid = 0;
+      await waitUntil(
+        async () => {
+          // (not on the blocker: inside a transaction pg_stat_activity is a snapshot)
+          const { rows } = await pool.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity WHERE datname = current_database()
+                AND wait_event_type = 'Lock' AND query LIKE '%business_days%'`,
+          );
+          pid = rows[0]?.pid ?? 0;
+          return pid !== 0;
+        },
+        15_000,
+        () => 'no apply waiting on business_days',
+        20,
+      );
+      await blocker.query('SELECT pg_terminate_backend($1)', [pid]);
+      await waitUntil(
+        () => leader.daemon.lastError !== null,
+        5000,
+        () => leader.daemon.state,
+        10,
+      );
+    } finally {
+      await blocker.query('ROLLBACK');
+      blocker.release();
+    }
+    // nothing half-applied, and no contract sent afterwards is needed to trigger the retry
+    await waitUntil(
+      async () => (await deadlines(leader, 'CAL-1')).filing.deadline === '2027-01-14',
+      10_000,
+      async () => JSON.stringify((await deadlines(leader, 'CAL-1')).filing),
+      50,
+    );
+    expect(await businessDay(pool, '2027-01-07')).toBe(false);
+    // 12-31, 01-08, 01-09, 01-11, 01-12, 01-13, 01-14
+    expect((await expectLikeFresh(leader, ['CAL-1', 'TWIN-1'])).filing).toEqual({
+      deadline: '2027-01-14',
+      provisional: false,
+    });
+  });
+
+  it('(3) a changed package calendar is detected and applied at the next start', async () => {
+    // 2026-10-09 (Friday) as a rest day: what an older package might have said
+    const CONTRACT = 'PKG-1';
+    await send(running[0], [ev.award(CONTRACT, '2026-09-28'), ev.signed(CONTRACT, '2026-09-29')]);
+    await projected(running[0], [CONTRACT]);
+    const right = await deadlines(running[0], CONTRACT);
+    const state = await pool.query<{ years: Array<{ year: number; restDays: string[] }> }>(
+      'SELECT applied_calendar AS years FROM calendar_state',
+    );
+    const older = state.rows[0].years.map((y) =>
+      y.year === 2026 ? { ...y, restDays: [...y.restDays, '2026-10-09'].sort() } : y,
+    );
+    for (const i of [...running]) await stop(i);
+    // the database as an instance with that package left it
+    await pool.query(
+      `UPDATE calendar_state SET applied_calendar = $1::jsonb, applied_fingerprint = 'older-package'`,
+      [JSON.stringify(older)],
+    );
+    await pool.query(`UPDATE business_days SET is_working = false WHERE day = '2026-10-09'`);
+    await pool.query(
+      `UPDATE rm.obligations SET deadline = deadline + 1 WHERE contract_id = $1 AND rule = 'filing'`,
+      [CONTRACT],
+    );
+    const c = await start('c');
+    await oneLeader([c]);
+    await waitUntil(
+      async () => businessDay(pool, '2026-10-09'),
+      10_000,
+      () => 'not repaired',
+      50,
+    );
+    await projected(c, [CONTRACT]);
+    expect(await deadlines(c, CONTRACT)).toEqual(right);
+    expect(builtInYears().find((y) => y.year === 2026)!.restDays).not.toContain('2026-10-09');
+  });
+});
