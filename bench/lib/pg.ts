@@ -2,7 +2,7 @@ import { appendFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client, Pool } from 'pg';
-import { EventStore1732600000000 } from '@app/event-store';
+import { EVENT_STORE_MIGRATIONS } from '@app/event-store';
 import { SESSION_OPTIONS, startEmbeddedPostgres } from '@app/platform';
 import { READ_MODEL_MIGRATIONS } from '@app/projections';
 // test-database.ts alone (pg and TypeORM only), not the test library's index
@@ -123,7 +123,7 @@ export async function startCluster(log: (m: string) => void): Promise<BenchClust
 
 /** Runs the service's migrations (event store, read models), as the service does at boot. */
 export async function migrate(url: string): Promise<void> {
-  await runMigrations(url, [EventStore1732600000000, ...READ_MODEL_MIGRATIONS]);
+  await runMigrations(url, [...EVENT_STORE_MIGRATIONS, ...READ_MODEL_MIGRATIONS]);
 }
 
 export function pool(url: string, max = 10): Pool {

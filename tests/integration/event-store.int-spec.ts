@@ -3,7 +3,7 @@ import {
   RecordEventsCommand,
   type IngestItem,
 } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
-import { EventStore1732600000000, PgEventStore, START, type NewEvent } from '@app/event-store';
+import { EVENT_STORE_MIGRATIONS, PgEventStore, START, type NewEvent } from '@app/event-store';
 import type { Clock } from '@app/platform';
 import {
   createTestDatabase,
@@ -31,7 +31,7 @@ describe('PostgreSQL event store', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('es');
-    await migrate(db.url, [EventStore1732600000000]);
+    await migrate(db.url, EVENT_STORE_MIGRATIONS);
     pool = testPool(db.url, 20);
     store = new PgEventStore(pool);
     handler = new RecordEventsHandler(store, clock);

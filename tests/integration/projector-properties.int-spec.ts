@@ -19,7 +19,7 @@ import {
   RecordEventsCommand,
   type IngestItem,
 } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
-import { EventStore1732600000000, PgEventStore } from '@app/event-store';
+import { EVENT_STORE_MIGRATIONS, PgEventStore } from '@app/event-store';
 import { ReadPool, type Clock } from '@app/platform';
 import {
   CalendarService,
@@ -71,7 +71,7 @@ interface Side {
 
 async function side(prefix: string): Promise<Side> {
   const db = await createTestDatabase(prefix);
-  await migrate(db.url, [EventStore1732600000000, ...READ_MODEL_MIGRATIONS]);
+  await migrate(db.url, [...EVENT_STORE_MIGRATIONS, ...READ_MODEL_MIGRATIONS]);
   const pool = testPool(db.url, 6);
   const store = new PgEventStore(pool);
   const calendar = new CalendarService(pool);
@@ -572,7 +572,7 @@ describe('compliance projector properties (real PostgreSQL)', () => {
       `ALTER TABLE rm.obligations DROP COLUMN settled_on, DROP COLUMN final_status`,
     );
     await one.pool.query(`DELETE FROM migrations WHERE name = 'UnitSummaries1732600000002'`);
-    await migrate(one.db.url, [EventStore1732600000000, ...READ_MODEL_MIGRATIONS]);
+    await migrate(one.db.url, [...EVENT_STORE_MIGRATIONS, ...READ_MODEL_MIGRATIONS]);
     expect(await state()).toEqual(before);
     // and the projector writes into the migrated shape
     await one.pool.query(`DELETE FROM projection_checkpoints`);

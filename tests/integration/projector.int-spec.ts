@@ -15,7 +15,7 @@ import {
   RecordEventsCommand,
   type IngestItem,
 } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
-import { EventStore1732600000000, PgEventStore, START, type NewEvent } from '@app/event-store';
+import { EVENT_STORE_MIGRATIONS, PgEventStore, START, type NewEvent } from '@app/event-store';
 import { ServiceUnavailable, type Clock } from '@app/platform';
 import {
   CalendarService,
@@ -72,7 +72,7 @@ describe('compliance projector: concurrency, crashes, races, lag', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('proj');
-    await migrate(db.url, [EventStore1732600000000, ...READ_MODEL_MIGRATIONS]);
+    await migrate(db.url, [...EVENT_STORE_MIGRATIONS, ...READ_MODEL_MIGRATIONS]);
     pool = testPool(db.url, 16);
     // A connection killed while checked out must not crash the test process.
     pool.on('connect', (c) => c.on('error', (e) => clientErrors.push(e)));

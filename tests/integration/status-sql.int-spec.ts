@@ -12,7 +12,7 @@ import {
   type Obligation,
   type ObligationRule,
 } from '@app/domain';
-import { EventStore1732600000000 } from '@app/event-store';
+import { EVENT_STORE_MIGRATIONS } from '@app/event-store';
 import { CalendarService, obligationStatusColumns, READ_MODEL_MIGRATIONS } from '@app/projections';
 import { createTestDatabase, migrate, testPool, type TestDatabase } from '@app/testing';
 import fc from 'fast-check';
@@ -112,7 +112,7 @@ describe('SQL obligation status = obligationStatusAsOf', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('stsql');
-    await migrate(db.url, [EventStore1732600000000, ...READ_MODEL_MIGRATIONS]);
+    await migrate(db.url, [...EVENT_STORE_MIGRATIONS, ...READ_MODEL_MIGRATIONS]);
     pool = testPool(db.url, 4);
     calendar = new CalendarService(pool);
     await calendar.ensureTable();

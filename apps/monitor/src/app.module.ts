@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { EventStore1732600000000 } from '@app/event-store';
+import { EVENT_STORE_MIGRATIONS } from '@app/event-store';
 import {
   APP_CONFIG,
   AuthModule,
@@ -55,7 +55,7 @@ export class AppModule {
           readPoolSize: opts.config.dbReadPoolSize,
           queryTimeoutMs: opts.config.queryTimeoutMs,
           entities: [],
-          migrations: [EventStore1732600000000, ...READ_MODEL_MIGRATIONS],
+          migrations: [...EVENT_STORE_MIGRATIONS, ...READ_MODEL_MIGRATIONS],
         }),
         CqrsModule.forRoot(),
         AuthModule,

@@ -5,11 +5,17 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   AllExceptionsFilter,
+  InvalidEncoding,
   ValidationFailed,
+  refuseUnstorableUrls,
   applyHttpSecurity,
   correlationMiddleware,
 } from '@app/platform';
 import type { ValidationError } from 'class-validator';
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage } from 'node:http';
+import bodyParser from 'body-parser';
+import type { Request } from 'express';
 import { AppModule, type AppModuleOptions } from './app.module';
 
 /** Builds the Nest application (used by main.ts and by the e2e tests). */
@@ -21,12 +27,23 @@ export async function createApp(opts: AppModuleOptions): Promise<INestApplicatio
   app.disable('x-powered-by');
   app.use(correlationMiddleware);
   applyHttpSecurity(app, opts.config, 'docs');
-  // strict: false so that a JSON scalar reaches our validation and gets a per-event code.
-  app.useBodyParser('json', {
-    limit: opts.config.bodyLimit,
-    strict: false,
-    type: ['application/json', 'application/*+json'],
-  });
+  app.use(refuseUnstorableUrls);
+  // JSON bodies of every route but POST /v1/events, which reads its own after authentication
+  // (see request-body.ts). Invalid UTF-8 is refused, never replaced with U+FFFD.
+  app.use(
+    bodyParser.json({
+      limit: opts.config.bodyLimit,
+      strict: false,
+      // (Express has given every request its `is()` before the first middleware runs)
+      type: (req: IncomingMessage) =>
+        !(req.method === 'POST' && isEventsPath(req.url)) &&
+        (req as Request).is(['application/json', 'application/*+json']) !== false,
+      verify: (_req: IncomingMessage, _res: unknown, buf: Buffer) => {
+        if (!isUtf8(buf)) throw new InvalidEncoding();
+      },
+    }),
+  );
+
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(
     new ValidationPipe({
@@ -48,6 +65,11 @@ export async function createApp(opts: AppModuleOptions): Promise<INestApplicatio
   );
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
+}
+
+function isEventsPath(url: string | undefined): boolean {
+  const path = (url ?? '').split('?')[0].replace(/\/+$/, '');
+  return path === '/v1/events';
 }
 
 function levels(level: string): Array<'error' | 'warn' | 'log' | 'debug' | 'verbose'> {

@@ -23,6 +23,7 @@ import {
 } from './event-types';
 import { PAYLOAD_CLASSES } from './event-payloads';
 import { IsOffsetDateTime, parseOffsetDateTime } from './validators';
+import { hasUnstorableText } from './storable-text';
 
 /** The public event envelope of SPEC §2, identical on Kafka and HTTP. */
 export class EventEnvelopeDto {
@@ -60,6 +61,14 @@ export class EventEnvelopeDto {
   data?: Record<string, unknown>;
 }
 
+/**
+ * Stands for an element of a batch too large to be parsed at all (the HTTP door does not
+ * parse megabytes of one element): rejected as EVENT.TOO_LARGE.
+ */
+export class OversizedValue {
+  constructor(readonly bytes: number) {}
+}
+
 /** A well-formed event, ready for the decider. */
 export interface ValidatedEvent {
   eventId: string;
@@ -79,23 +88,61 @@ export type ParseResult =
 
 /** No field of ours nests deeper than this (envelope → data → supplier → creditCode). */
 export const MAX_DEPTH = 8;
+/**
+ * No event of ours has more properties than this (the award, the largest, has about 20):
+ * past it the event is refused before the validator would list every unknown key.
+ */
+export const MAX_PROPERTIES = 100;
+/** Field errors kept per rejected event; one more entry says how many were left out. */
+export const MAX_ERRORS_PER_EVENT = 20;
+const MAX_ERROR_TEXT = 200;
 /** Keys that could reach Object.prototype through copies, and are never field names of ours. */
 const FORBIDDEN_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype).concat(['prototype']));
 
+/** A problem found by {@link inspectShape}, with the code it is rejected with. */
+export interface ShapeProblem extends FieldError {
+  code: ErrorCode;
+}
+
+/** A dotted path for messages, cut to a readable length (keys can be kilobytes long). */
+function pathText(path: string[]): string {
+  return clip(path.join('.'));
+}
+
+function clip(s: string): string {
+  return s.length > MAX_ERROR_TEXT ? `${s.slice(0, MAX_ERROR_TEXT - 1)}…` : s;
+}
+
 /**
  * Walks a parsed JSON value without recursion: rejects nesting deeper than any event can
- * have (so nothing later overflows the stack) and keys named like Object.prototype members
- * (`__proto__`, `constructor`, `hasOwnProperty`…), which would slip past a whitelist.
+ * have (so nothing later overflows the stack), more properties than any event has (so the
+ * validator never lists thousands of unknown keys), keys named like Object.prototype members
+ * (`__proto__`, `constructor`, `hasOwnProperty`…), which would slip past a whitelist, and
+ * text PostgreSQL cannot store (U+0000, lone surrogates) in any key or string.
  */
-export function inspectShape(raw: unknown): { problem?: FieldError; maxBytes: number } {
+export function inspectShape(raw: unknown): { problem?: ShapeProblem; maxBytes: number } {
   // paths are built only for a problem: most events have none
   const stack: Array<[unknown, string[], number]> = [[raw, [], 0]];
   // an upper bound of the UTF-8 JSON size: 3 bytes per UTF-16 unit covers escapes of
   // printable text; control characters (6 bytes as \u00XX) are counted by the exact check
   let maxBytes = 0;
+  let properties = 0;
+  const invalid = (message: string, path: string[]) => ({
+    problem: { code: ErrorCodes.INVALID_PAYLOAD, path: pathText(path), message },
+    maxBytes,
+  });
+  const badText = (path: string[]) => ({
+    problem: {
+      code: ErrorCodes.INVALID_TEXT,
+      path: pathText(path),
+      message: 'contains U+0000 or an unpaired surrogate, which cannot be stored',
+    },
+    maxBytes,
+  });
   while (stack.length > 0) {
     const [value, path, depth] = stack.pop()!;
     if (typeof value === 'string') {
+      if (hasUnstorableText(value)) return badText(path);
       maxBytes += value.length * 6 + 2;
       continue;
     }
@@ -103,23 +150,32 @@ export function inspectShape(raw: unknown): { problem?: FieldError; maxBytes: nu
       maxBytes += 24;
       continue;
     }
-    if (depth >= MAX_DEPTH)
-      return {
-        problem: { path: path.join('.'), message: `nested deeper than ${MAX_DEPTH} levels` },
-        maxBytes,
-      };
+    if (depth >= MAX_DEPTH) return invalid(`nested deeper than ${MAX_DEPTH} levels`, path);
     maxBytes += 2;
-    for (const key of Object.keys(value)) {
+    for (const key in value) {
       if (FORBIDDEN_KEYS.has(key))
-        return {
-          problem: { path: [...path, key].join('.'), message: `property ${key} should not exist` },
-          maxBytes,
-        };
+        return invalid(`property ${clip(key)} should not exist`, [...path, key]);
+      if (hasUnstorableText(key)) return badText([...path, key]);
+      if (++properties > MAX_PROPERTIES)
+        return invalid(`an event has at most ${MAX_PROPERTIES} properties`, path);
       maxBytes += key.length * 6 + 4;
       stack.push([(value as Record<string, unknown>)[key], [...path, key], depth + 1]);
     }
   }
   return { maxBytes };
+}
+
+/** At most {@link MAX_ERRORS_PER_EVENT} errors, texts clipped, then how many were left out. */
+export function capErrors(errors: FieldError[]): FieldError[] {
+  const kept = errors
+    .slice(0, MAX_ERRORS_PER_EVENT)
+    .map((e) => ({ path: clip(e.path), message: clip(e.message) }));
+  if (errors.length > MAX_ERRORS_PER_EVENT)
+    kept.push({
+      path: '',
+      message: `${errors.length - MAX_ERRORS_PER_EVENT} more errors not listed`,
+    });
+  return kept;
 }
 
 const NESTED_PAYLOADS = new Set<EventType>(['AwardNoticeIssued']);
@@ -156,6 +212,13 @@ function fail(code: ErrorCode, message: string, errors: FieldError[], raw?: unkn
  * passed in so that the future check is testable. Returns field paths on failure.
  */
 export function parseEnvelope(raw: unknown, now: number): ParseResult {
+  if (raw instanceof OversizedValue) {
+    return fail(
+      ErrorCodes.EVENT_TOO_LARGE,
+      `event is ${raw.bytes} bytes; the limit is ${MAX_EVENT_BYTES}`,
+      [{ path: '', message: `must be at most ${MAX_EVENT_BYTES} bytes` }],
+    );
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return fail(ErrorCodes.INVALID_PAYLOAD, 'an event must be a JSON object', [
       { path: '', message: 'must be an object' },
@@ -163,7 +226,15 @@ export function parseEnvelope(raw: unknown, now: number): ParseResult {
   }
   const shape = inspectShape(raw);
   if (shape.problem) {
-    return fail(ErrorCodes.INVALID_PAYLOAD, 'the event is not valid', [shape.problem], raw);
+    const { code, path, message } = shape.problem;
+    return fail(
+      code,
+      code === ErrorCodes.INVALID_TEXT
+        ? 'the event holds text that cannot be stored'
+        : 'the event is not valid',
+      [{ path, message }],
+      raw,
+    );
   }
   // exact size only when the cheap upper bound says it might be too large
   const size =
@@ -245,7 +316,7 @@ export function parseEnvelope(raw: unknown, now: number): ParseResult {
     errors.push({ path: 'occurredAt', message: 'occurredAt must be on or after 2000-01-01' });
   }
   if (errors.length > 0) {
-    return fail(ErrorCodes.INVALID_PAYLOAD, 'the event is not valid', errors, raw);
+    return fail(ErrorCodes.INVALID_PAYLOAD, 'the event is not valid', capErrors(errors), raw);
   }
   if (occurredAtMs! > now + MAX_FUTURE_SKEW_MS) {
     return fail(

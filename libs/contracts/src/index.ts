@@ -6,3 +6,4 @@ export * from './event-types';
 export * from './validators';
 export * from './event-payloads';
 export * from './envelope';
+export * from './storable-text';

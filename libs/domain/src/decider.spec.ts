@@ -95,3 +95,40 @@ describe('decider: retractions in any arrival order (SPEC §2)', () => {
     ]);
   });
 });
+
+describe('decider: a contract belongs to the platform that created it', () => {
+  const from = (e: DecideInput, platformId: string): DecideInput => ({ ...e, platformId });
+
+  it('given a contract created by p1, when p2 sends a fact or a retraction, then both are refused', () => {
+    const { codes, state } = feed([
+      from(signed(1), 'p1'),
+      from(payment(2, 'P1'), 'p2'),
+      from(retraction(3, 1), 'p2'),
+      from(payment(4, 'P2'), 'p1'),
+    ]);
+    expect(codes).toEqual([
+      'ok',
+      'CONTRACT.OWNED_BY_ANOTHER_PLATFORM',
+      'CONTRACT.OWNED_BY_ANOTHER_PLATFORM',
+      'ok',
+    ]);
+    expect(state.owner).toBe('p1');
+  });
+
+  it('given a contract whose first event named no platform, then any platform may add to it', () => {
+    const { codes, state } = feed([signed(1), from(payment(2, 'P1'), 'p2')]);
+    expect(codes).toEqual(['ok', 'ok']);
+    expect(state.owner).toBeNull();
+  });
+
+  it('an inspector (exemptions) is not a platform and is never refused as one', () => {
+    const state = emptyDecisionState();
+    evolveInPlace(state, from(signed(1), 'p1'));
+    const exemption: DecideInput = {
+      eventId: id(2),
+      type: 'ObligationExempted',
+      data: { rule: 'filing', reason: '正当理由' },
+    };
+    expect(decide(exemption, state, 'inspector').ok).toBe(true);
+  });
+});

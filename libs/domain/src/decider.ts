@@ -11,6 +11,8 @@ export interface DecideInput {
   eventId: string;
   type: string;
   data: Record<string, unknown>;
+  /** the platform that sent it (HTTP token, or the platform a Kafka topic stands for) */
+  platformId?: string;
 }
 
 export interface StreamEventSummary {
@@ -25,6 +27,11 @@ export interface StreamEventSummary {
 
 export interface DecisionState {
   version: number;
+  /**
+   * The platform whose event created the contract: only it may add to or correct the
+   * history. Null when the first event named none (stored before ownership was kept).
+   */
+  owner: string | null;
   events: Map<string, StreamEventSummary>;
   /** identity → eventId of the live (not retracted) fact holding it */
   identities: Map<string, string>;
@@ -54,7 +61,13 @@ export const SINGLETON_CODES: Record<string, string> = {
 };
 
 export function emptyDecisionState(): DecisionState {
-  return { version: 0, events: new Map(), identities: new Map(), retractedAhead: new Map() };
+  return {
+    version: 0,
+    owner: null,
+    events: new Map(),
+    identities: new Map(),
+    retractedAhead: new Map(),
+  };
 }
 
 /** The identity a fact claims within its contract, or null when it may repeat. */
@@ -87,6 +100,20 @@ export function decide(
   origin: DecisionOrigin,
   context: DecideContext = {},
 ): Decision {
+  if (
+    origin === 'ingestion' &&
+    state.version > 0 &&
+    state.owner !== null &&
+    cmd.platformId !== state.owner
+  ) {
+    return {
+      ok: false,
+      status: 409,
+      code: 'CONTRACT.OWNED_BY_ANOTHER_PLATFORM',
+      message:
+        'this contract was created by another platform; only that platform may add to or correct its history',
+    };
+  }
   if (cmd.type === 'ObligationExempted' && origin !== 'inspector') {
     return {
       ok: false,
@@ -165,6 +192,7 @@ export function decide(
 export function evolve(state: DecisionState, e: DecideInput): DecisionState {
   const next = {
     version: state.version,
+    owner: state.owner,
     events: new Map(state.events),
     identities: new Map(state.identities),
     retractedAhead: new Map(state.retractedAhead),
@@ -182,6 +210,7 @@ export function evolveInPlace(state: DecisionState, e: DecideInput): void {
   const { events, identities, retractedAhead } = state;
   const id = e.eventId.toLowerCase();
   const voidOnArrival = retractedAhead.delete(id);
+  if (state.version === 0) state.owner = e.platformId ?? null;
   if (e.type === 'EventRetracted') {
     const targetId = String(e.data.retractedEventId).toLowerCase();
     const target = events.get(targetId);

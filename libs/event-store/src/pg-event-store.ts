@@ -1,3 +1,4 @@
+import { storableText, storableValue } from '@app/contracts';
 import { types, type Pool, type PoolClient } from 'pg';
 import type { Checkpoint, NewEvent, RejectedEventRow, StoredEvent, StreamAppend } from './types';
 
@@ -7,6 +8,8 @@ types.setTypeParser(types.builtins.DATE, (v: string) => v);
 
 /** Raw payloads kept for audit are capped: the audit trail must not become a DoS vector. */
 export const MAX_REJECTED_PAYLOAD_CHARS = 64 * 1024;
+/** Payload characters per INSERT of rejections (see recordRejections). */
+const REJECTION_STATEMENT_CHARS = 512 * 1024;
 
 export type Sql = Pick<PoolClient, 'query'>;
 
@@ -65,6 +68,8 @@ export interface StreamHistoryRow {
   eventId: string;
   type: string;
   data: Record<string, unknown>;
+  /** the platform that sent the stream's first event (its owner), on that event only */
+  platformId?: string;
 }
 
 /**
@@ -123,10 +128,12 @@ export class PgEventStore {
       event_id: string;
       type: string;
       data: Record<string, unknown>;
+      platform_id: string | null;
     }>(
       c,
-      // only the fields that decide identity (the decider never reads the rest)
+      // only the fields that decide identity and ownership (the decider never reads the rest)
       `SELECT stream_id, stream_version, event_id::text, type,
+              CASE WHEN stream_version = 1 THEN metadata->'source'->>'platformId' END AS platform_id,
               jsonb_strip_nulls(jsonb_build_object(
                 'passed', data->'passed', 'invoiceNo', data->'invoiceNo', 'paymentId', data->'paymentId',
                 'retractedEventId', data->'retractedEventId', 'rule', data->'rule', 'key', data->'key')) AS data
@@ -140,6 +147,7 @@ export class PgEventStore {
       eventId: r.event_id,
       type: r.type,
       data: r.data,
+      ...(r.platform_id !== null ? { platformId: r.platform_id } : {}),
     }));
   }
 
@@ -224,30 +232,91 @@ export class PgEventStore {
     return { conflicted };
   }
 
-  /** Keeps rejected events for audit, in one statement. */
+  /**
+   * Keeps rejected events for audit, in one statement. Whatever was received is kept: text
+   * PostgreSQL cannot hold is escaped (storableText), payloads are capped. A Kafka record's
+   * rejection is kept once, however often the record is redelivered (keyed by its offset).
+   */
   async recordRejections(c: Sql, rows: RejectedEventRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const payloads = rows.map((r) => {
-      const text = payloadText(r.payload);
-      return text.length > MAX_REJECTED_PAYLOAD_CHARS
-        ? [text.slice(0, MAX_REJECTED_PAYLOAD_CHARS), true]
-        : [text, false];
-    });
+    // Statements of at most ~REJECTION_STATEMENT_CHARS of payload: the driver encodes a
+    // statement's arrays synchronously (about 80 ms per MB here), and 1,000 rejections of
+    // 64 KiB in one statement held the event loop for seconds.
+    let chunk: Array<{ row: RejectedEventRow; payload: string; truncated: boolean }> = [];
+    let chars = 0;
+    for (const row of rows) {
+      const text = storableText(payloadText(row.payload));
+      const truncated = text.length > MAX_REJECTED_PAYLOAD_CHARS;
+      const payload = truncated ? text.slice(0, MAX_REJECTED_PAYLOAD_CHARS) : text;
+      chunk.push({ row, payload, truncated });
+      chars += payload.length;
+      if (chars >= REJECTION_STATEMENT_CHARS) {
+        await this.insertRejections(c, chunk);
+        chunk = [];
+        chars = 0;
+      }
+    }
+    if (chunk.length > 0) await this.insertRejections(c, chunk);
+  }
+
+  private async insertRejections(
+    c: Sql,
+    chunk: Array<{ row: RejectedEventRow; payload: string; truncated: boolean }>,
+  ): Promise<void> {
+    const short = (v: string | null | undefined) =>
+      v == null ? null : storableText(String(v).slice(0, 100));
+    const rows = chunk.map((x) => x.row);
     await this.q(
       c,
       `INSERT INTO rejected_events (event_id, contract_id, type, code, message, errors, payload, payload_truncated, source)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::bool[], $9::jsonb[])`,
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::bool[], $9::jsonb[])
+       ON CONFLICT ((source->>'topic'), (source->>'partition'), (source->>'offset'))
+          WHERE source->>'kind' = 'kafka' DO NOTHING`,
       [
-        rows.map((r) => (r.eventId == null ? null : String(r.eventId).slice(0, 100))),
-        rows.map((r) => (r.contractId == null ? null : String(r.contractId).slice(0, 100))),
-        rows.map((r) => (r.type == null ? null : String(r.type).slice(0, 100))),
-        rows.map((r) => r.code),
-        rows.map((r) => r.message),
-        rows.map((r) => JSON.stringify(r.errors)),
-        payloads.map((p) => p[0]),
-        payloads.map((p) => p[1]),
-        rows.map((r) => JSON.stringify(r.source)),
+        rows.map((r) => short(r.eventId)),
+        rows.map((r) => short(r.contractId)),
+        rows.map((r) => short(r.type)),
+        rows.map((r) => storableText(r.code)),
+        rows.map((r) => storableText(r.message)),
+        rows.map((r) => JSON.stringify(storableValue(r.errors))),
+        chunk.map((x) => x.payload),
+        chunk.map((x) => x.truncated),
+        rows.map((r) => JSON.stringify(storableValue(r.source))),
       ],
+    );
+  }
+
+  /** Which of these records of a Kafka partition are already known to be dead-lettered. */
+  async deadLetteredOffsets(
+    c: Sql,
+    topic: string,
+    partition: number,
+    offsets: string[],
+  ): Promise<Set<string>> {
+    if (offsets.length === 0) return new Set();
+    const { rows } = await this.q<{ offset: string }>(
+      c,
+      `SELECT source->>'offset' AS offset FROM rejected_events
+        WHERE source->>'kind' = 'kafka' AND source->>'topic' = $1 AND source->>'partition' = $2
+          AND source->>'offset' = ANY($3::text[]) AND dead_lettered_at IS NOT NULL`,
+      [topic, String(partition), offsets],
+    );
+    return new Set(rows.map((r) => r.offset));
+  }
+
+  /** Notes that these records' rejections reached the dead-letter topic (acknowledged). */
+  async markDeadLettered(
+    c: Sql,
+    topic: string,
+    partition: number,
+    offsets: string[],
+  ): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.q(
+      c,
+      `UPDATE rejected_events SET dead_lettered_at = now()
+        WHERE source->>'kind' = 'kafka' AND source->>'topic' = $1 AND source->>'partition' = $2
+          AND source->>'offset' = ANY($3::text[]) AND dead_lettered_at IS NULL`,
+      [topic, String(partition), offsets],
     );
   }
 

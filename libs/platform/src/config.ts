@@ -22,6 +22,10 @@ export interface AppConfig {
     topic: string;
     dlqTopic: string;
     partitions: number;
+    /** the platform the topic stands for: owner of the contracts its records create */
+    platformId: string;
+    /** a partition retrying the same records longer than this is reported stuck (/health) */
+    stuckAfterMs: number;
   };
   projector: { batchSize: number; idleMs: number };
   bodyLimit: string;
@@ -54,6 +58,16 @@ export interface AuthConfig {
 export const MIN_JWT_SECRET_LENGTH = 32;
 
 export class ConfigError extends Error {}
+
+/** KAFKA_PLATFORM_ID, else the topic's name (the same pattern as a token's platformId). */
+function kafkaPlatformId(env: NodeJS.ProcessEnv): string {
+  const id = env.KAFKA_PLATFORM_ID || env.KAFKA_TOPIC || 'procurement.events';
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(id))
+    throw new ConfigError(
+      'KAFKA_PLATFORM_ID (or, unset, KAFKA_TOPIC) must be 1-64 of A-Z a-z 0-9 . _ : - (a platform id)',
+    );
+  return id;
+}
 
 function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, max: number): number {
   const raw = env[name];
@@ -116,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       topic: env.KAFKA_TOPIC || 'procurement.events',
       dlqTopic: env.KAFKA_DLQ_TOPIC || 'procurement.events.dlq',
       partitions: int(env, 'KAFKA_PARTITIONS', 6, 1, 1000),
+      platformId: kafkaPlatformId(env),
+      stuckAfterMs: int(env, 'KAFKA_STUCK_AFTER_MS', 30_000, 1_000, 86_400_000),
     },
     projector: {
       batchSize: int(env, 'PROJECTOR_BATCH_SIZE', 5000, 1, 100000),

@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { isDataError, isDatabaseUnavailable } from '@app/event-store';
 import type { Request, Response } from 'express';
 import { correlationIdOf } from './correlation';
 import { QUERY_CANCELED } from './database.module';
@@ -17,6 +18,9 @@ const HTTP_CODES: Record<number, string> = {
   429: 'REQUEST.TOO_MANY_REQUESTS',
   503: 'SERVICE.UNAVAILABLE',
 };
+
+/** Seconds a client should wait before retrying a 503 (database away, query timed out). */
+const RETRY_AFTER_SECONDS = 5;
 
 /** Errors are one shape everywhere: {statusCode, code, message, details?, correlationId}. */
 @Catch()
@@ -53,6 +57,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
       } else if (exception.type === 'entity.parse.failed') {
         code = 'EVENT.INVALID_JSON';
         message = 'request body is not valid JSON';
+      } else if (exception.type === 'entity.verify.failed') {
+        // our verify() refuses bodies that are not UTF-8 (see bootstrap.ts)
+        statusCode = 400;
+        code = 'REQUEST.INVALID_ENCODING';
+        message = 'the request body is not valid UTF-8';
       } else {
         code = HTTP_CODES[statusCode] ?? `HTTP.${statusCode}`;
         message = exception.message;
@@ -78,6 +87,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
       code = 'QUERY.TIMEOUT';
       message =
         'the query took longer than the service allows (QUERY_TIMEOUT_MS); narrow it (filters, a later asOf) or retry later';
+    } else if (isDatabaseUnavailable(exception)) {
+      statusCode = 503;
+      code = 'SERVICE.UNAVAILABLE';
+      message = 'the database is not available; retry later (nothing of this request was stored)';
+      this.logger.warn(`database unavailable [${correlationId}]: ${(exception as Error)?.message}`);
+    } else if (isDataError(exception)) {
+      // the database refused a value of the request (guarded against at the doors; a
+      // request must never answer 500 for its own content)
+      statusCode = 400;
+      code = 'REQUEST.VALIDATION_FAILED';
+      message = 'a value of the request cannot be processed';
+      this.logger.warn(`data error [${correlationId}]: ${(exception as Error)?.message}`);
     } else {
       this.logger.error(
         `unhandled error [${correlationId}]: ${(exception as Error)?.stack ?? String(exception)}`,
@@ -87,6 +108,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       res.end();
       return;
     }
+    if (statusCode === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(statusCode).json({
       statusCode,
       code,

@@ -6,3 +6,4 @@ export * from './database.module';
 export * from './embedded-postgres';
 export * from './clock';
 export * from './auth';
+export * from './http-input';

@@ -17,7 +17,13 @@ export class HealthController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Liveness and readiness: database reachable, role states' })
+  @ApiOperation({
+    summary: 'Liveness and readiness: database reachable, role states',
+    description:
+      '503 `unavailable` when the database cannot be reached; 200 `degraded` when it can but a ' +
+      'role makes no progress (a Kafka partition stuck past KAFKA_STUCK_AFTER_MS, the consumer ' +
+      'reconnecting, the projector in error), naming what in `problems`; else 200 `ok`.',
+  })
   async health(@Res({ passthrough: true }) res: Response) {
     let database: 'up' | 'down' = 'up';
     try {
@@ -30,7 +36,14 @@ export class HealthController {
     res.status(ok ? 200 : 503);
     // error texts stay out of this open endpoint (they can quote data): see /v1/admin/projections
     const projector = { state: this.projector.state };
-    return { status: ok ? 'ok' : 'unavailable', database, projector, ...components };
+    const problems = [
+      ...(projector.state === 'error' ? ['projector'] : []),
+      ...Object.entries(components)
+        .filter(([, v]) => (v as { degraded?: unknown } | null)?.degraded === true)
+        .map(([name]) => name),
+    ];
+    const status = !ok ? 'unavailable' : problems.length > 0 ? 'degraded' : 'ok';
+    return { status, database, problems, projector, ...components };
   }
 }
 

@@ -2,10 +2,11 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { RecordEventsHandler } from './record-events/record-events.handler';
 import { EventsController } from './record-events/events.controller';
+import { KeepRejectedRequestHandler } from './keep-rejected-request/keep-rejected-request.handler';
 
 @Module({
   imports: [CqrsModule],
   controllers: [EventsController],
-  providers: [RecordEventsHandler],
+  providers: [RecordEventsHandler, KeepRejectedRequestHandler],
 })
 export class IngestionModule {}

@@ -1,7 +1,7 @@
 import { DlqHeaders } from '@app/contracts';
 import type { RejectedEventRow } from '@app/event-store';
 import type { IngestItem, IngestOutcome } from '../ingestion/record-events/record-events.command';
-import { BatchIngestor } from './batch-ingestor';
+import { BatchIngestor, type StepFailure } from './batch-ingestor';
 import {
   BatchRevoked,
   type BatchControl,
@@ -17,6 +17,8 @@ function harness(
     failDlq?: number;
     running?: () => boolean;
     revokeCommit?: boolean;
+    alreadyDeadLettered?: string[];
+    onRetry?: (f: StepFailure) => void;
   } = {},
 ) {
   const log: string[] = [];
@@ -24,6 +26,7 @@ function harness(
   let dlqFailures = opts.failDlq ?? 0;
   const dead: DeadLetter[] = [];
   const kept: RejectedEventRow[] = [];
+  const marked = new Set<string>(opts.alreadyDeadLettered ?? []);
   const metrics = new KafkaMetrics();
   const ingestor = new BatchIngestor({
     record: async (items: IngestItem[]): Promise<IngestOutcome[]> => {
@@ -56,6 +59,14 @@ function harness(
         dead.push(...records);
       },
     },
+    deadLettered: async (_topic, _partition, offsets) =>
+      new Set(offsets.filter((o) => marked.has(o))),
+    markDeadLettered: async (_topic, _partition, offsets) => {
+      log.push(`mark ${offsets.length}`);
+      for (const o of offsets) marked.add(o);
+    },
+    platformId: 'kafka-platform',
+    onRetry: opts.onRetry,
     metrics,
     sleeper: { sleep: async () => undefined },
     retry: { baseMs: 1, capMs: 2 },
@@ -96,7 +107,7 @@ describe('BatchIngestor', () => {
   it('appends, keeps the not-JSON records, dead-letters all rejects in offset order, then commits', async () => {
     const h = harness();
     await h.ingestor.handle(batch([good(1), 'not json', bad(2), null, good(3)]), h.ctl);
-    expect(steps(h.log)).toEqual(['append 3', 'keep 2', 'dlq 3', 'commit 104']);
+    expect(steps(h.log)).toEqual(['append 3', 'keep 2', 'dlq 3', 'mark 3', 'commit 104']);
     expect(
       h.dead.map((d) => [d.headers[DlqHeaders.ORIGINAL_OFFSET], d.headers[DlqHeaders.ERROR_CODE]]),
     ).toEqual([
@@ -122,13 +133,25 @@ describe('BatchIngestor', () => {
         'EVENT.INVALID_JSON',
         'not json',
         'C-1',
-        { kind: 'kafka', topic: 'procurement.events', partition: 2, offset: '101' },
+        {
+          kind: 'kafka',
+          platformId: 'kafka-platform',
+          topic: 'procurement.events',
+          partition: 2,
+          offset: '101',
+        },
       ],
       [
         'EVENT.INVALID_JSON',
         null,
         'C-3',
-        { kind: 'kafka', topic: 'procurement.events', partition: 2, offset: '103' },
+        {
+          kind: 'kafka',
+          platformId: 'kafka-platform',
+          topic: 'procurement.events',
+          partition: 2,
+          offset: '103',
+        },
       ],
     ]);
     expect(h.metrics.snapshot()).toEqual(
@@ -141,6 +164,28 @@ describe('BatchIngestor', () => {
         lag: { '2': 5 },
       }),
     );
+  });
+
+  it('a redelivered record that was dead-lettered before is not dead-lettered again', async () => {
+    const h = harness({ alreadyDeadLettered: ['101'] });
+    await h.ingestor.handle(batch([good(1), 'not json', bad(2)]), h.ctl);
+    expect(steps(h.log)).toEqual(['append 2', 'keep 1', 'dlq 1', 'mark 1', 'commit 102']);
+    expect(h.dead.map((d) => d.headers[DlqHeaders.ORIGINAL_OFFSET])).toEqual(['102']);
+  });
+
+  it('reports a failing step with the partition, the offset it is held at and since when', async () => {
+    const failures: Array<{ partition: number; offset: string; step: string; since: number }> = [];
+    const h = harness({ failAppend: 2 });
+    const ingestor = new BatchIngestor({
+      ...(h.ingestor as unknown as { deps: ConstructorParameters<typeof BatchIngestor>[0] }).deps,
+      onRetry: (f) => failures.push(f),
+    });
+    await ingestor.handle(batch([good(1)], 300), h.ctl);
+    expect(failures.map((f) => [f.partition, f.offset, f.step])).toEqual([
+      [2, '300', 'append'],
+      [2, '300', 'append'],
+    ]);
+    expect(failures[1].since).toBe(failures[0].since);
   });
 
   it('commits once per chunk of at most 1,000 records', async () => {
@@ -171,6 +216,7 @@ describe('BatchIngestor', () => {
       'append 2',
       'dlq 1',
       'dlq 1',
+      'mark 1',
       'commit 101',
     ]);
     expect(h.log.filter((l) => l === 'heartbeat').length).toBeGreaterThanOrEqual(3);

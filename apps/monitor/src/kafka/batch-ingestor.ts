@@ -18,12 +18,31 @@ export interface BatchIngestorDeps {
   record(items: IngestItem[]): Promise<IngestOutcome[]>;
   /** Keeps records that are not even JSON in rejected_events (own transaction). */
   recordUnparsable(rows: RejectedEventRow[]): Promise<void>;
+  /** Which of these records of the partition are already dead-lettered (a redelivery). */
+  deadLettered(topic: string, partition: number, offsets: string[]): Promise<Set<string>>;
+  /** Notes that these records reached the dead-letter topic. */
+  markDeadLettered(topic: string, partition: number, offsets: string[]): Promise<void>;
+  /** The platform the topic stands for (Kafka carries no identity of its own). */
+  platformId: string;
   dlq: DlqPublisher;
   metrics: KafkaMetrics;
   sleeper: Pick<Sleeper, 'sleep'>;
   retry?: { baseMs: number; capMs: number };
-  onRetry?(partition: number, step: string, attempt: number, delayMs: number, error: Error): void;
+  onRetry?(failure: StepFailure): void;
   onRecovered?(partition: number): void;
+}
+
+/** A batch step that failed and is being retried: the partition makes no progress meanwhile. */
+export interface StepFailure {
+  partition: number;
+  /** the first record of the chunk the partition is held at */
+  offset: string;
+  step: string;
+  attempt: number;
+  delayMs: number;
+  /** when this step first failed (epoch ms) */
+  since: number;
+  error: Error;
 }
 
 /** The batch is given up without committing (stopping or revoked while a step fails). */
@@ -37,7 +56,8 @@ const HEARTBEAT_SLICE_MS = 1_000;
  * and for each chunk, strictly in this order:
  *   1. append (RecordEventsCommand; its transaction also keeps the rejected events),
  *   2. keep the records that are not JSON in rejected_events,
- *   3. dead-letter every rejected record and wait for the acknowledgement (acks = all),
+ *   3. dead-letter every rejected record not dead-lettered before (a redelivery after a
+ *      crash finds it marked), wait for the acknowledgement (acks = all), mark it,
  *   4. commit the offset after the chunk's last record.
  * A step that fails (database down, DLQ unreachable) is retried in place with exponential
  * backoff, heartbeating meanwhile so that the group keeps the partition; the steps already
@@ -50,6 +70,11 @@ export class BatchIngestor {
   constructor(private readonly deps: BatchIngestorDeps) {}
 
   async handle(batch: InboundBatch, ctl: BatchControl): Promise<void> {
+    if (batch.messages.length > 0)
+      this.deps.metrics.recordFetched(
+        batch.partition,
+        Number(BigInt(batch.highWatermark) - BigInt(batch.messages[0].offset)),
+      );
     try {
       for (let i = 0; i < batch.messages.length; i += MAX_EVENTS_PER_REQUEST) {
         // A revoked partition's records are someone else's now; when stopping we still
@@ -75,15 +100,17 @@ export class BatchIngestor {
     const parsed = decoded.filter((d): d is Extract<Decoded, { ok: true }> => d.ok);
     const unparsable = decoded.filter((d): d is Extract<Decoded, { ok: false }> => !d.ok);
     const p = batch.partition;
+    const at = chunk[0].offset;
+    const source = (m: InboundBatch['messages'][number]) => kafkaSource(m, this.deps.platformId);
 
     const outcomes =
       parsed.length === 0
         ? []
-        : await this.step(ctl, p, 'append', () =>
-            this.deps.record(parsed.map((d) => ({ raw: d.raw, source: kafkaSource(d.message) }))),
+        : await this.step(ctl, p, at, 'append', () =>
+            this.deps.record(parsed.map((d) => ({ raw: d.raw, source: source(d.message) }))),
           );
     if (unparsable.length > 0) {
-      await this.step(ctl, p, 'keep unparsable records', () =>
+      await this.step(ctl, p, at, 'keep unparsable records', () =>
         this.deps.recordUnparsable(
           unparsable.map((d) => ({
             eventId: null,
@@ -94,7 +121,7 @@ export class BatchIngestor {
             message: d.reason,
             errors: [],
             payload: d.text,
-            source: kafkaSource(d.message),
+            source: source(d.message),
           })),
         ),
       );
@@ -111,11 +138,24 @@ export class BatchIngestor {
     });
     for (const d of unparsable)
       byOffset.set(d.message.offset, deadLetter(d.message, d.code, d.reason));
-    const dead = chunk.flatMap((m) => byOffset.get(m.offset) ?? []);
-    if (dead.length > 0) await this.step(ctl, p, 'dead-letter', () => this.deps.dlq.publish(dead));
+    let deadOffsets = chunk.map((m) => m.offset).filter((o) => byOffset.has(o));
+    if (deadOffsets.length > 0) {
+      const before = await this.step(ctl, p, at, 'dead-letter', () =>
+        this.deps.deadLettered(batch.topic, p, deadOffsets),
+      );
+      deadOffsets = deadOffsets.filter((o) => !before.has(o));
+    }
+    if (deadOffsets.length > 0) {
+      await this.step(ctl, p, at, 'dead-letter', () =>
+        this.deps.dlq.publish(deadOffsets.map((o) => byOffset.get(o)!)),
+      );
+      await this.step(ctl, p, at, 'dead-letter', () =>
+        this.deps.markDeadLettered(batch.topic, p, deadOffsets),
+      );
+    }
 
     const last = chunk[chunk.length - 1];
-    await this.step(ctl, p, 'commit', () => ctl.commit(last.offset));
+    await this.step(ctl, p, at, 'commit', () => ctl.commit(last.offset));
 
     this.deps.metrics.recordCommitted({
       partition: p,
@@ -124,7 +164,7 @@ export class BatchIngestor {
         ...outcomes,
         ...unparsable.map((d) => ({ status: 'rejected' as const, code: d.code })),
       ],
-      deadLettered: dead.length,
+      deadLettered: deadOffsets.length,
       lag: Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n),
     });
   }
@@ -133,10 +173,12 @@ export class BatchIngestor {
   private async step<T>(
     ctl: BatchControl,
     partition: number,
+    offset: string,
     name: string,
     fn: () => Promise<T>,
   ): Promise<T> {
     const { baseMs, capMs } = this.deps.retry ?? { baseMs: 250, capMs: 30_000 };
+    let since = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await fn();
@@ -151,8 +193,17 @@ export class BatchIngestor {
         if (!ctl.isRunning()) throw new Abandon(`stopping while ${name} fails: ${e.message}`);
         if (ctl.isStale()) throw new Abandon('partition revoked');
         const delay = backoffMs(attempt, baseMs, capMs);
+        if (attempt === 1) since = Date.now();
         this.deps.metrics.recordRetry();
-        this.deps.onRetry?.(partition, name, attempt, delay, e);
+        this.deps.onRetry?.({
+          partition,
+          offset,
+          step: name,
+          attempt,
+          delayMs: delay,
+          since,
+          error: e,
+        });
         this.logger.warn(
           `partition ${partition}: ${name} failed (attempt ${attempt}), retrying in ${delay} ms: ${e.message}`,
         );

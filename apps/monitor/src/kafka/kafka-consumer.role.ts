@@ -12,7 +12,7 @@ import { APP_CONFIG, type AppConfig } from '@app/platform';
 import { HealthIndicators } from '../health/health-indicators';
 import { RecordEventsCommand } from '../ingestion/record-events/record-events.command';
 import { backoffMs, Sleeper } from './backoff';
-import { BatchIngestor } from './batch-ingestor';
+import { BatchIngestor, type StepFailure } from './batch-ingestor';
 import {
   KAFKA_CLIENTS,
   type DlqPublisher,
@@ -53,7 +53,7 @@ export class KafkaConsumerRole
   private readonly sleeper = new Sleeper();
   private state: ConsumerState = 'disabled';
   private lastError: { message: string; at: string } | null = null;
-  private readonly failing = new Map<number, { step: string; attempt: number; error: string }>();
+  private readonly failing = new Map<number, StepFailure>();
   private stopping = false;
   private loop: Promise<void> = Promise.resolve();
   private stopped: Promise<void> | null = null;
@@ -114,8 +114,33 @@ export class KafkaConsumerRole
     return this.stopped;
   }
 
+  /**
+   * Partitions whose batch step has failed for longer than KAFKA_STUCK_AFTER_MS: they make no
+   * progress (the database is down, or a step keeps failing), and /health says so.
+   */
+  stuckPartitions(now = Date.now()): Array<{
+    partition: number;
+    offset: string;
+    step: string;
+    code: string;
+    since: string;
+    attempts: number;
+  }> {
+    return [...this.failing.values()]
+      .filter((f) => now - f.since >= this.config.kafka.stuckAfterMs)
+      .map((f) => ({
+        partition: f.partition,
+        offset: f.offset,
+        step: f.step,
+        code: errorCode(f.error),
+        since: new Date(f.since).toISOString(),
+        attempts: f.attempt,
+      }));
+  }
+
   report(): Record<string, unknown> {
     const m = this.metrics.snapshot();
+    const stuck = this.stuckPartitions();
     return {
       state: this.state,
       topic: this.config.kafka.topic,
@@ -123,7 +148,15 @@ export class KafkaConsumerRole
       groupId: this.config.kafka.groupId,
       assignedPartitions: m.assignedPartitions,
       lag: m.lag,
-      failingPartitions: Object.fromEntries(this.failing),
+      failingPartitions: Object.fromEntries(
+        [...this.failing].map(([p, f]) => [
+          p,
+          { step: f.step, attempt: f.attempt, offset: f.offset, code: errorCode(f.error) },
+        ]),
+      ),
+      stuckPartitions: stuck,
+      // no progress is a problem /health reports (never a falsely "ok")
+      degraded: stuck.length > 0 || this.state === 'reconnecting',
       lastError: this.lastError,
     };
   }
@@ -209,12 +242,17 @@ export class KafkaConsumerRole
       record: (items) => this.commands.execute(new RecordEventsCommand(items)),
       recordUnparsable: (rows) =>
         this.store.transaction((c) => this.store.recordRejections(c, rows)),
+      deadLettered: (topic, partition, offsets) =>
+        this.store.transaction((c) => this.store.deadLetteredOffsets(c, topic, partition, offsets)),
+      markDeadLettered: (topic, partition, offsets) =>
+        this.store.transaction((c) => this.store.markDeadLettered(c, topic, partition, offsets)),
+      platformId: this.config.kafka.platformId,
       dlq,
       metrics: this.metrics,
       sleeper: this.sleeper,
-      onRetry: (partition, step, attempt, _delay, error) => {
-        this.failing.set(partition, { step, attempt, error: error.message });
-        this.noteError(error);
+      onRetry: (failure) => {
+        this.failing.set(failure.partition, failure);
+        this.noteError(failure.error);
         if (!this.stopping) this.state = 'retrying';
       },
       onRecovered: (partition) => {
@@ -239,4 +277,11 @@ export class KafkaConsumerRole
       .disconnect()
       .catch((e: unknown) => this.logger.warn(`producer disconnect: ${(e as Error).message}`));
   }
+}
+
+/** A stable code for an error: PostgreSQL's SQLSTATE, Node's errno code, else its name. */
+function errorCode(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.length > 0) return code.slice(0, 40);
+  return err.name || 'Error';
 }

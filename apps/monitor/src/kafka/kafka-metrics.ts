@@ -56,6 +56,12 @@ export class KafkaMetrics {
       this.lag.set(c.partition, Math.max(0, c.lag));
   }
 
+  /** A batch was fetched: until it is committed, the partition is this far behind. */
+  recordFetched(partition: number, lag: number): void {
+    if (this.assigned.length === 0 || this.assigned.includes(partition))
+      this.lag.set(partition, Math.max(0, lag));
+  }
+
   recordRetry(): void {
     this.retries++;
   }
@@ -63,6 +69,9 @@ export class KafkaMetrics {
   recordAssignment(partitions: number[]): void {
     this.assigned = [...partitions];
     for (const p of [...this.lag.keys()]) if (!partitions.includes(p)) this.lag.delete(p);
+    // every assigned partition has a line: 0 until its first batch is fetched (right after
+    // the join when it has a backlog), then as of the last fetch or commit
+    for (const p of partitions) if (!this.lag.has(p)) this.lag.set(p, 0);
   }
 
   snapshot(): KafkaMetricsSnapshot {

@@ -42,9 +42,12 @@ export function decodeMessage(message: InboundMessage): Decoded {
   }
 }
 
-/** Where a Kafka record came from, as stored with the event or the rejection. */
-export function kafkaSource(m: InboundMessage): EventSource {
-  return { kind: 'kafka', topic: m.topic, partition: m.partition, offset: m.offset };
+/**
+ * Where a Kafka record came from, as stored with the event or the rejection: the record, and
+ * the platform its topic stands for (configured: Kafka carries no identity of its own).
+ */
+export function kafkaSource(m: InboundMessage, platformId: string): EventSource {
+  return { kind: 'kafka', platformId, topic: m.topic, partition: m.partition, offset: m.offset };
 }
 
 /** The record as dead-lettered: original key and bytes, headers naming the error and origin. */

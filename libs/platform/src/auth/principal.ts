@@ -1,4 +1,4 @@
-import { isValidCreditCode } from '@app/contracts';
+import { hasUnstorableText, isValidCreditCode } from '@app/contracts';
 
 /** The roles of SPEC §1 (plus operations). One role per token, in the `role` claim. */
 export const ROLES = ['platform', 'inspector', 'supplier', 'admin'] as const;
@@ -49,10 +49,12 @@ export function principalFromClaims(claims: Record<string, unknown>): Principal 
     if (
       typeof claims.sub !== 'string' ||
       claims.sub.length === 0 ||
-      claims.sub.length > MAX_SUB_LENGTH
+      claims.sub.length > MAX_SUB_LENGTH ||
+      hasUnstorableText(claims.sub)
     ) {
+      // the subject is stored with every event and exemption: it must be storable text
       throw new InvalidClaims(
-        `the sub claim must be a string of 1 to ${MAX_SUB_LENGTH} characters`,
+        `the sub claim must be a string of 1 to ${MAX_SUB_LENGTH} characters (no U+0000, no unpaired surrogates)`,
       );
     }
     p.sub = claims.sub;

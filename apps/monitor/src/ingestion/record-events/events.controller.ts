@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiBody,
@@ -9,9 +9,18 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { ErrorCodes, EventEnvelopeDto, MAX_EVENTS_PER_REQUEST } from '@app/contracts';
-import { AppError, RateLimit, Roles, correlationIdOf } from '@app/platform';
+import {
+  APP_CONFIG,
+  AppError,
+  RateLimit,
+  Roles,
+  correlationIdOf,
+  type AppConfig,
+} from '@app/platform';
 import type { Request, Response } from 'express';
+import { KeepRejectedRequestCommand } from '../keep-rejected-request/keep-rejected-request.command';
 import { RecordEventsCommand, type IngestOutcome } from './record-events.command';
+import { readEventsBody } from './request-body';
 import { sourceOf } from '../source';
 
 @ApiTags('ingestion')
@@ -20,7 +29,10 @@ import { sourceOf } from '../source';
 @ApiExtraModels(EventEnvelopeDto)
 @Controller('v1/events')
 export class EventsController {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -56,19 +68,24 @@ export class EventsController {
     description: 'conflicts with the contract history (e.g. CONTRACT.ALREADY_SIGNED)',
   })
   @ApiResponse({ status: 413, description: 'more than 1,000 events, or body too large' })
-  async record(
-    @Body() body: unknown,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<unknown> {
-    if (!req.is('application/json') && !req.is('application/*+json')) {
-      throw new AppError(
-        'REQUEST.UNSUPPORTED_MEDIA_TYPE',
-        'send the events as application/json',
-        415,
-      );
-    }
+  @ApiResponse({ status: 415, description: 'not application/json' })
+  async record(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<unknown> {
     const source = sourceOf(req);
+    // read here, after authentication: only a platform's refused requests are kept for audit
+    const read = await readEventsBody(req, res, this.config.bodyLimit);
+    if (!read.ok) {
+      await this.commands.execute(
+        new KeepRejectedRequestCommand({
+          code: read.code,
+          message: read.message,
+          errors: [],
+          payload: read.kept,
+          source,
+        }),
+      );
+      throw new AppError(read.code, read.message, read.statusCode);
+    }
+    const body = read.value;
     if (Array.isArray(body)) {
       if (body.length > MAX_EVENTS_PER_REQUEST) {
         throw new AppError(

@@ -1,10 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { parseEnvelope, type ValidatedEvent } from '@app/contracts';
-import { decide, emptyDecisionState, evolveInPlace, type DecisionState } from '@app/domain';
+import { ErrorCodes, parseEnvelope, type ValidatedEvent } from '@app/contracts';
+import {
+  decide,
+  emptyDecisionState,
+  evolveInPlace,
+  type DecisionOrigin,
+  type DecisionState,
+} from '@app/domain';
 import {
   DuplicateEventIdRace,
   PgEventStore,
+  isDataError,
   type RejectedEventRow,
   type StreamAppend,
 } from '@app/event-store';
@@ -13,6 +20,8 @@ import { RecordEventsCommand, type IngestItem, type IngestOutcome } from './reco
 
 /** Rounds of reload-and-retry for streams that lost an optimistic-concurrency race. */
 const MAX_ROUNDS = 20;
+/** Events validated between two yields to the event loop (a 1,000-event body must not stall it). */
+const PARSE_SLICE = 100;
 
 /** Deadlock or serialization failure: the whole round rolled back and may simply run again. */
 function isTransientConflict(err: unknown): boolean {
@@ -25,6 +34,8 @@ function backoff(round: number): Promise<void> {
   const ms = Math.random() * Math.min(5 * 2 ** round, 200);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Pending {
   index: number;
@@ -42,13 +53,24 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
   ) {}
 
   async execute(cmd: RecordEventsCommand): Promise<IngestOutcome[]> {
-    const now = this.clock.now();
     const outcomes: IngestOutcome[] = new Array(cmd.items.length);
-    let validationRejections: RejectedEventRow[] = [];
-    let pending: Pending[] = [];
-    const seen = new Set<string>();
+    const { pending, rejections } = await this.parse(cmd.items, this.clock.now(), outcomes);
+    await this.record(cmd.origin, pending, rejections, outcomes);
+    return outcomes;
+  }
 
-    cmd.items.forEach((item, index) => {
+  /** Validates every item (yielding now and then) and drops repeats within the batch. */
+  private async parse(
+    items: IngestItem[],
+    now: number,
+    outcomes: IngestOutcome[],
+  ): Promise<{ pending: Pending[]; rejections: RejectedEventRow[] }> {
+    const pending: Pending[] = [];
+    const rejections: RejectedEventRow[] = [];
+    const seen = new Set<string>();
+    for (let index = 0; index < items.length; index++) {
+      if (index > 0 && index % PARSE_SLICE === 0) await yieldToEventLoop();
+      const item = items[index];
       const parsed = parseEnvelope(item.raw, now);
       if (!parsed.ok) {
         outcomes[index] = {
@@ -60,7 +82,7 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
           httpStatus: 400,
         };
         const raw = item.raw as Record<string, unknown> | null;
-        validationRejections.push({
+        rejections.push({
           eventId: parsed.eventId,
           contractId: typeof raw?.contractId === 'string' ? raw.contractId : null,
           type: typeof raw?.type === 'string' ? raw.type : null,
@@ -70,17 +92,86 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
           payload: item.raw,
           source: item.source,
         });
-        return;
+        continue;
       }
       const id = parsed.event.eventId;
       if (seen.has(id)) {
         outcomes[index] = { eventId: id, status: 'duplicate', httpStatus: 200 };
-        return;
+        continue;
       }
       seen.add(id);
       pending.push({ index, event: parsed.event, item });
-    });
+    }
+    return { pending, rejections };
+  }
 
+  /**
+   * Appends `pending` and keeps `rejections`. When the database refuses some content that
+   * passed validation (a data error: it would fail again however often it is retried), the
+   * events are tried in halves until the one it refuses is alone; that one is rejected with
+   * EVENT.UNSTORABLE and kept for audit, its neighbours are decided as usual.
+   */
+  private async record(
+    origin: DecisionOrigin,
+    pending: Pending[],
+    rejections: RejectedEventRow[],
+    outcomes: IngestOutcome[],
+  ): Promise<void> {
+    try {
+      await this.appendRounds(origin, pending, rejections, outcomes);
+      return;
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      this.logger.warn(`the database refused a batch's content: ${(err as Error).message}`);
+      const open = pending.filter((p) => outcomes[p.index] === undefined);
+      if (rejections.length > 0) {
+        // the rejections apart (they are escaped and capped: this should not fail again)
+        await this.store.transaction((c) => this.store.recordRejections(c, rejections));
+        return this.record(origin, open, [], outcomes);
+      }
+      if (open.length === 1) return this.rejectUnstorable(open[0], err as Error, outcomes);
+      const half = Math.ceil(open.length / 2);
+      await this.record(origin, open.slice(0, half), [], outcomes);
+      await this.record(origin, open.slice(half), [], outcomes);
+    }
+  }
+
+  private async rejectUnstorable(p: Pending, err: Error, outcomes: IngestOutcome[]) {
+    const message = `the database cannot store this event: ${err.message.slice(0, 200)}`;
+    await this.store.transaction((c) =>
+      this.store.recordRejections(c, [
+        {
+          eventId: p.event.eventId,
+          contractId: p.event.contractId,
+          type: p.event.type,
+          code: ErrorCodes.UNSTORABLE,
+          message,
+          errors: [],
+          payload: p.item.raw,
+          source: p.item.source,
+        },
+      ]),
+    );
+    outcomes[p.index] = {
+      eventId: p.event.eventId,
+      status: 'rejected',
+      code: ErrorCodes.UNSTORABLE,
+      message,
+      errors: [],
+      httpStatus: 400,
+    };
+  }
+
+  /**
+   * Rounds of dedupe → decide → append, one transaction each; streams that lost an
+   * optimistic-concurrency race are reloaded and decided again in the next round.
+   */
+  private async appendRounds(
+    origin: DecisionOrigin,
+    pending: Pending[],
+    validationRejections: RejectedEventRow[],
+    outcomes: IngestOutcome[],
+  ): Promise<void> {
     for (let round = 1; pending.length > 0 || validationRejections.length > 0; round++) {
       if (round > MAX_ROUNDS) {
         // Nothing of `pending` was written: the caller may retry safely (eventIds are idempotent).
@@ -136,7 +227,8 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
           for (const p of fresh) {
             const sid = p.event.contractId;
             const state = states.get(sid) ?? emptyDecisionState();
-            const decision = decide(p.event, state, cmd.origin, {
+            const input = { ...p.event, platformId: p.item.source.platformId };
+            const decision = decide(input, state, origin, {
               storedElsewhere: elsewhere.get(sid),
             });
             if (decision.ok) {
@@ -146,7 +238,7 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
                 a = { streamId: sid, expectedVersion: state.version, events: [] };
                 appends.set(sid, a);
               }
-              evolveInPlace(state, p.event);
+              evolveInPlace(state, input);
               states.set(sid, state);
               a.events.push({
                 eventId: p.event.eventId,
@@ -196,7 +288,7 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
           ]);
           return conflicted;
         });
-        validationRejections = [];
+        validationRejections.splice(0); // kept: a later round must not keep them again
         const next: Pending[] = [];
         for (const p of pending) {
           const o = roundOutcomes.get(p.index)!;
@@ -216,6 +308,5 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
         await backoff(round);
       }
     }
-    return outcomes;
   }
 }

@@ -1,0 +1,5 @@
+import { EventStore1732600000000 } from './1732600000000-event-store';
+import { AuditKeys1732600000003 } from './1732600000003-audit-keys';
+
+/** The event store's migrations, in order (they run before the read models'). */
+export const EVENT_STORE_MIGRATIONS = [EventStore1732600000000, AuditKeys1732600000003];
