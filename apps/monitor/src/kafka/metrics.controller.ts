@@ -68,6 +68,22 @@ export class MetricsController {
       'Records behind the log end, per assigned partition, as of the last commit.',
       Object.entries(m.lag).map(([partition, n]) => [{ topic, partition }, n]),
     );
+    const stuck = this.role.stuckPartitions();
+    metric(
+      'kafka_consumer_partition_stuck',
+      'gauge',
+      'Assigned partitions whose batch step has failed for longer than KAFKA_STUCK_AFTER_MS (1), by the error code.',
+      stuck.map((s) => [{ topic, partition: String(s.partition), code: s.code }, 1]),
+    );
+    metric(
+      'kafka_consumer_partition_stuck_seconds',
+      'gauge',
+      'How long a stuck partition has been retrying the same records.',
+      stuck.map((s) => [
+        { topic, partition: String(s.partition) },
+        (Date.now() - Date.parse(s.since)) / 1000,
+      ]),
+    );
     metric('kafka_consumer_assigned_partitions', 'gauge', 'Partitions assigned to this instance.', [
       [{}, m.assignedPartitions.length],
     ]);
