@@ -1,5 +1,5 @@
 import { ProjectorDaemon } from '@app/projections';
-import { ev, type Envelope } from '@app/testing';
+import { creditCode, ev, type Envelope } from '@app/testing';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { authFor, bearer, tokenFor } from '../support/auth';
 
@@ -130,5 +130,153 @@ describe('query endpoints: issue #10 defects (e2e)', () => {
       inside.region,
       2,
     ]);
+  });
+
+  describe('as of a date, nothing dated later shows', () => {
+    const unit = { code: 'U-ASOF', name: '涪陵区某局', region: '500102' };
+    const SUP = creditCode(7601);
+    const SUP_LATE = creditCode(7602);
+    const SUP_INV = creditCode(7603);
+    const codesOf = (b: { dataQuality: Array<{ code: string }> }) =>
+      b.dataQuality.map((d) => d.code);
+
+    beforeAll(async () => {
+      await send([
+        // signed in September, a prepayment without invoice (flagged then), an invoice beyond
+        // the contract amount in November (flagged then), terminated in December
+        ev.award('QD-ASOF-1', '2021-09-01', {
+          unit,
+          supplierCode: SUP,
+          size: 'small',
+          amount: '1000.00',
+        }),
+        ev.signed('QD-ASOF-1', '2021-09-10', '1000.00', '0.50'),
+        ev.payment('QD-ASOF-1', '2021-09-15', 'PAY-1', '200.00', 'prepayment'),
+        ev.invoice('QD-ASOF-1', '2021-11-01', 'INV-1', '2000.00'),
+        ev.terminated('QD-ASOF-1', '2021-12-01'),
+        // signed and prepaid 30% before the award names an SME supplier (50%)
+        ev.signed('QD-ASOF-2', '2021-09-01', '1000.00'),
+        ev.payment('QD-ASOF-2', '2021-09-02', 'PAY-2', '300.00', 'prepayment'),
+        ev.award('QD-ASOF-2', '2021-09-20', {
+          unit,
+          supplierCode: SUP_LATE,
+          size: 'small',
+          amount: '1000.00',
+        }),
+        // an invoice received before the award that names its supplier
+        ev.invoice('QD-ASOF-3', '2021-09-05', 'INV-A', '100.00'),
+        ev.award('QD-ASOF-3', '2021-09-08', { unit, supplierCode: SUP_INV, amount: '1000.00' }),
+        ev.signed('QD-ASOF-3', '2021-09-09', '1000.00'),
+      ]);
+    });
+
+    it('contract detail: the stage, flags, amounts and prepayment of that day', async () => {
+      const sept = (await get('/v1/contracts/QD-ASOF-1?asOf=2021-09-30')).body;
+      expect(sept.stage).toBe('signed');
+      expect(codesOf(sept)).toEqual(['PAYMENT.WITHOUT_INVOICE']);
+      expect(sept.prepayment).toMatchObject({
+        status: 'pending',
+        ratio: '0.2000',
+        prepaid: '200.00',
+      });
+      expect(sept.obligations.map((o: { key: string }) => o.key).sort()).toEqual([
+        'announcement',
+        'filing',
+        'signing',
+      ]);
+
+      const dec = (await get('/v1/contracts/QD-ASOF-1?asOf=2021-12-31')).body;
+      expect(dec.stage).toBe('terminated');
+      expect(codesOf(dec)).toEqual(['PAYMENT.WITHOUT_INVOICE', 'INVOICE.EXCEEDS_CONTRACT']);
+      expect(dec.prepayment).toMatchObject({ status: 'below', threshold: '0.50' });
+
+      const before = await get('/v1/contracts/QD-ASOF-1?asOf=2021-08-31');
+      expect(before.status).toBe(200);
+      expect(before.body).toMatchObject({
+        stage: 'unknown',
+        purchasingUnit: null,
+        supplier: null,
+        project: null,
+        amount: null,
+        obligations: [],
+        prepayment: null,
+        dataQuality: [],
+      });
+    });
+
+    it('contract detail: a supplier named by a later award is unknown until then (30% target)', async () => {
+      const early = (await get('/v1/contracts/QD-ASOF-2?asOf=2021-09-10')).body;
+      expect(early).toMatchObject({
+        stage: 'signed',
+        supplier: null,
+        purchasingUnit: null,
+        amount: '1000.00',
+      });
+      expect(early.prepayment).toMatchObject({
+        status: 'met',
+        threshold: '0.30',
+        required: '300.00',
+        ratio: '0.3000',
+      });
+      expect(codesOf(early)).toEqual([
+        'CONTRACT.UNKNOWN',
+        'PAYMENT.WITHOUT_INVOICE',
+        'CONTRACT.SUPPLIER_UNKNOWN',
+      ]);
+      const later = (await get('/v1/contracts/QD-ASOF-2?asOf=2021-09-30')).body;
+      expect(later.supplier).toMatchObject({ creditCode: SUP_LATE, sme: true });
+      expect(later.prepayment).toMatchObject({
+        status: 'pending',
+        threshold: '0.50',
+        required: '500.00',
+      });
+      expect(codesOf(later)).toEqual(['CONTRACT.SIGNED_BEFORE_AWARD', 'PAYMENT.WITHOUT_INVOICE']);
+    });
+
+    it('units: the contracts of a unit on that day are those awarded by then', async () => {
+      // QD-ASOF-1 awarded 09-01, QD-ASOF-3 09-08, QD-ASOF-2 only on 09-20
+      const ranked = (await get('/v1/units?sort=unitCode&pageSize=500&asOf=2021-09-10')).body;
+      const u = ranked.items.find((x: { unitCode: string }) => x.unitCode === unit.code);
+      expect([u.unitName, u.contracts]).toEqual([unit.name, 2]);
+      const c = (await get(`/v1/units/${unit.code}/compliance?asOf=2021-09-10`)).body;
+      expect(c.contracts).toBe(2);
+      expect(c.prepayment.sme).toMatchObject({ contracts: 2, pending: 2 });
+      const later = (await get(`/v1/units/${unit.code}/compliance?asOf=2021-09-30`)).body;
+      expect([later.contracts, later.prepayment.sme.contracts]).toEqual([3, 3]);
+      // before any award the unit is known (not 404) but has no contract yet
+      const before = await get(`/v1/units/${unit.code}/compliance?asOf=2021-08-01`);
+      expect(before.status).toBe(200);
+      expect([before.body.contracts, before.body.unitName]).toEqual([0, null]);
+    });
+
+    it('supplier payments: only what the facts up to that day say', async () => {
+      const payments = async (sup: string, asOf: string) => {
+        const r = await get(`/v1/suppliers/${sup}/payments?asOf=${asOf}`);
+        expect(r.status).toBe(200);
+        return r.body;
+      };
+      // before its first award the supplier has no contract: no name, nothing listed
+      expect(await payments(SUP, '2021-08-31')).toMatchObject({
+        supplierName: null,
+        invoices: [],
+        prepayments: [],
+      });
+      expect((await payments(SUP, '2021-09-30')).prepayments).toEqual([
+        expect.objectContaining({ contractId: 'QD-ASOF-1', status: 'pending', received: '200.00' }),
+      ]);
+      // the SME threshold counts from the award that made the supplier known
+      expect(await payments(SUP_LATE, '2021-09-10')).toMatchObject({
+        invoices: [],
+        prepayments: [],
+      });
+      expect((await payments(SUP_LATE, '2021-09-30')).prepayments).toEqual([
+        expect.objectContaining({ contractId: 'QD-ASOF-2', threshold: '0.50', entitled: '500.00' }),
+      ]);
+      // an invoice received before the award is the supplier's from the award on
+      expect((await payments(SUP_INV, '2021-09-06')).invoices).toEqual([]);
+      expect((await payments(SUP_INV, '2021-09-08')).invoices).toEqual([
+        expect.objectContaining({ invoiceNo: 'INV-A', unitCode: unit.code, unitName: unit.name }),
+      ]);
+    });
   });
 });

@@ -641,3 +641,58 @@ describe('contract summary', () => {
     });
   });
 });
+
+describe('as of a day (only facts dated on or before it count)', () => {
+  const history = () =>
+    given()
+      .award('2021-09-01', { size: 'small', amount: '1000.00' })
+      .signed('2021-09-10', { amount: '1000.00' })
+      .payment('2021-09-15', '200.00', { kind: 'prepayment' }) // no invoice: flagged then
+      .invoice('2021-11-01', 'INV-1', '2000.00') // beyond the contract amount
+      .terminated('2021-12-01');
+
+  it('shows the stage, prepayment and flags of that day, not the final ones', () => {
+    const h = history();
+    const final = assessContract(h.contractId, h.facts, cal);
+    expect(final.stage).toBe('terminated');
+    expect(codes(final)).toEqual(['PAYMENT.WITHOUT_INVOICE', 'INVOICE.EXCEEDS_CONTRACT']);
+    const sept = assessContract(h.contractId, h.facts, cal, '2021-09-30');
+    expect(sept.stage).toBe('signed');
+    expect(sept.terminatedOn).toBeUndefined();
+    expect(codes(sept)).toEqual(['PAYMENT.WITHOUT_INVOICE']);
+    expect(sept.invoices).toEqual([]);
+    expect(sept.prepayment).toMatchObject({ endedOn: null, metOn: null });
+    const before = assessContract(h.contractId, h.facts, cal, '2021-08-31');
+    expect(before).toMatchObject({ stage: 'unknown', obligations: [], prepayment: null });
+    expect(before.purchasingUnit).toBeUndefined();
+    expect(codes(before)).toEqual([]);
+  });
+
+  it('a supplier known only from a later award: the threshold is 30% until then', () => {
+    const h = given()
+      .signed('2021-09-01', { amount: '1000.00' })
+      .payment('2021-09-02', '300.00', { kind: 'prepayment' })
+      .award('2021-09-20', { size: 'small', amount: '1000.00' });
+    const early = assessContract(h.contractId, h.facts, cal, '2021-09-10');
+    expect(codes(early)).toEqual([
+      'CONTRACT.UNKNOWN',
+      'PAYMENT.WITHOUT_INVOICE',
+      'CONTRACT.SUPPLIER_UNKNOWN',
+    ]);
+    expect(early.prepayment).toMatchObject({ thresholdPercent: 30, metOn: '2021-09-02' });
+    const late = assessContract(h.contractId, h.facts, cal, '2021-09-30');
+    expect(codes(late)).toEqual(['CONTRACT.SIGNED_BEFORE_AWARD', 'PAYMENT.WITHOUT_INVOICE']);
+    expect(late.prepayment).toMatchObject({ thresholdPercent: 50, metOn: null });
+  });
+
+  it('a retraction voids its target whatever the dates; its own flag counts from its date', () => {
+    const h = given().award('2021-09-01').signed('2021-09-10');
+    const signing = h.lastId;
+    h.retract('2021-10-01', signing).retract('2021-10-05', 'e9999');
+    const sept = assessContract(h.contractId, h.facts, cal, '2021-09-20');
+    expect(sept.stage).toBe('awarded');
+    expect(codes(sept)).toEqual([]);
+    const oct = assessContract(h.contractId, h.facts, cal, '2021-10-06');
+    expect(codes(oct)).toEqual(['RETRACTION.TARGET_NOT_RECEIVED']);
+  });
+});

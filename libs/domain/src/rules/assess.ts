@@ -31,22 +31,31 @@ type FactOf<T extends ContractFact['type']> = Extract<ContractFact, { type: T }>
  * the facts may come in any order (they are sorted by business time, then store position);
  * retracted facts are removed first, whatever their dates. The result holds dates only;
  * the status on a given day comes from `obligationStatusAsOf` / `prepaymentStatusAsOf`.
+ *
+ * With `asOf`, the contract as it stood on that business date: only facts dated on or before
+ * it count (SPEC §3), so the stage, parties, amounts, prepayment target and data-quality flags
+ * are those of that day. Retractions still void their target whatever the dates (a
+ * correction of the record, not a business event); a retraction's own flag counts from its
+ * date. The obligations' dates agree with those of the whole history up to `asOf`: for every
+ * day T ≤ `asOf` an obligation has the same status in both.
  */
 export function assessContract(
   contractId: string,
   facts: readonly ContractFact[],
   cal: WorkCalendar,
+  asOf?: BusinessDate,
 ): ContractAssessment {
   const dataQuality: DataQualityFlag[] = [];
   const flag = (f: DataQualityFlag) => dataQuality.push(f);
-  const live = liveFacts(facts);
+  const by = (f: ContractFact) => asOf === undefined || f.date <= asOf;
+  const live = liveFacts(facts).filter(by);
 
   // A retraction may arrive before the fact it names (SPEC §2: any arrival order); that fact
   // will be void when it comes. Until then the retraction stands out here.
   const received = new Set(facts.map((f) => f.eventId.toLowerCase()));
   const ahead = facts
     .filter((f): f is FactOf<'EventRetracted'> => f.type === 'EventRetracted')
-    .filter((f) => !received.has(f.retractedEventId.toLowerCase()))
+    .filter((f) => by(f) && !received.has(f.retractedEventId.toLowerCase()))
     .sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   for (const f of ahead)
     flag({

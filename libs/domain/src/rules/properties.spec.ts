@@ -5,6 +5,7 @@ import type { RuleId } from '../facts';
 import type { WorkCalendar } from '../work-calendar';
 import { assessContract } from './assess';
 import {
+  contractStageAsOf,
   finalObligationStatus,
   obligationSettledOn,
   obligationStatusAsOf,
@@ -224,6 +225,39 @@ describe('assessContract properties', () => {
           expect(p.unallocatedFen + p.allocations.reduce((s, x) => s + x.amountFen, 0n)).toBe(
             p.amountFen,
           );
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('as of a day, the history up to it agrees with the whole history wherever that cannot depend on later facts', () => {
+    fc.assert(
+      fc.property(history, (h) => {
+        const facts = h.facts;
+        const full = assessContract('CQ-PROP', facts, cal);
+        const days = new Set<string>();
+        for (const f of facts) for (const k of [-1, 0, 1]) days.add(addDays(f.date, k));
+        for (const T of [...days].sort()) {
+          const then = assessContract('CQ-PROP', facts, cal, T);
+          expect(then.stage).toBe(contractStageAsOf(full, T));
+          // obligations: the read models hold the whole history's, filtered by date in SQL
+          const statuses = (a: typeof full) =>
+            Object.fromEntries(
+              a.obligations
+                .map((o) => [o.key, obligationStatusAsOf(o, T, cal)] as const)
+                .filter(([, st]) => st !== null),
+            );
+          expect(statuses(then)).toEqual(statuses(full));
+          // the prepayment target, unless the supplier (its threshold) is only known later
+          if (full.awardedOn === undefined || full.awardedOn <= T) {
+            const p = (a: typeof full) =>
+              a.prepayment ? prepaymentStatusAsOf(a.prepayment, T) : null;
+            expect(p(then)).toEqual(p(full));
+          }
+          // and nothing dated after T shows
+          for (const d of [then.awardedOn, then.signedOn, then.terminatedOn, then.acceptedOn])
+            if (d !== undefined) expect(d <= T).toBe(true);
         }
       }),
       { numRuns: 300 },

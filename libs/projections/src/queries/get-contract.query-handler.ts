@@ -1,14 +1,13 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { fenToYuan, ratioDown } from '@app/domain';
+import { fenToYuan, prepaymentStatusAsOf } from '@app/domain';
+import { PgEventStore } from '@app/event-store';
 import { NotFoundError, ReadPool } from '@app/platform';
+import { CalendarService } from '../calendar.service';
 import { LIVE_SCHEMA } from '../read-model-ddl';
+import { contractsAsOf } from './contracts-as-of';
 import { GetContractQuery, type ContractView, type ObligationView } from './get-contract.query';
 import { scopeSql } from './scope';
-import {
-  obligationStatusColumns,
-  prepaymentStatusSql,
-  type ObligationStatusRow,
-} from './status-sql';
+import { obligationStatusColumns, type ObligationStatusRow } from './status-sql';
 
 const RM = `"${LIVE_SCHEMA}"`;
 
@@ -29,65 +28,80 @@ export function obligationView(r: ObligationStatusRow, asOf: string): Obligation
   };
 }
 
+/**
+ * `GET /v1/contracts/{id}?asOf=`. The obligations come from the read model (their dates give
+ * the status on any day, in SQL); the rest of the answer — stage, parties, amounts, prepayment
+ * target, data-quality flags — from the contract's history up to `asOf` (`contractsAsOf`):
+ * the read model holds only its final state.
+ */
 @QueryHandler(GetContractQuery)
 export class GetContractHandler implements IQueryHandler<GetContractQuery> {
-  constructor(private readonly db: ReadPool) {}
+  constructor(
+    private readonly db: ReadPool,
+    private readonly store: PgEventStore,
+    private readonly calendar: CalendarService,
+  ) {}
 
   async execute(q: GetContractQuery): Promise<ContractView> {
-    const params: unknown[] = [q.contractId, q.asOf];
+    const params: unknown[] = [q.contractId];
     const scope = scopeSql(q.scope, 'c', params);
-    const { rows } = await this.db.pool.query(
-      `SELECT c.*, ${prepaymentStatusSql('c', '$2::date')} AS prep_status,
-              (SELECT coalesce(sum(p.amount_fen), 0) FROM ${RM}.payments p
-                WHERE p.contract_id = c.contract_id AND p.kind = 'prepayment' AND p.paid_on <= $2::date)::text AS prepaid_fen
-         FROM ${RM}.contracts c WHERE c.contract_id = $1 AND ${scope}`,
+    const { rows } = await this.db.pool.query<{ stream_version: number }>(
+      `SELECT c.stream_version FROM ${RM}.contracts c WHERE c.contract_id = $1 AND ${scope}`,
       params,
     );
-    const c = rows[0];
-    if (!c) throw new NotFoundError(`contract ${q.contractId} not found`, 'CONTRACT.NOT_FOUND');
+    if (!rows[0])
+      throw new NotFoundError(`contract ${q.contractId} not found`, 'CONTRACT.NOT_FOUND');
     const st = obligationStatusColumns('o', '$2::date');
-    const obligations = await this.db.pool.query<ObligationStatusRow>(
-      `SELECT o.*, ${st.columns} FROM ${RM}.obligations o ${st.lateral}
-        WHERE o.contract_id = $1 AND o.started_on <= $2::date
-        ORDER BY o.started_on, array_position(ARRAY['signing','announcement','filing','acceptance','payment'], o.rule), o.key`,
-      [q.contractId, q.asOf],
-    );
-    const signed = c.signed_on !== null && c.signed_on <= q.asOf;
-    const amountFen: string | null = signed ? c.amount_fen : c.award_amount_fen;
+    const [assessed, obligations] = await Promise.all([
+      contractsAsOf(
+        this.db.pool,
+        this.store,
+        new Map([[q.contractId, rows[0].stream_version]]),
+        q.asOf,
+        this.calendar.current,
+      ),
+      this.db.pool.query<ObligationStatusRow>(
+        `SELECT o.*, ${st.columns} FROM ${RM}.obligations o ${st.lateral}
+          WHERE o.contract_id = $1 AND o.started_on <= $2::date
+          ORDER BY o.started_on, array_position(ARRAY['signing','announcement','filing','acceptance','payment'], o.rule), o.key`,
+        [q.contractId, q.asOf],
+      ),
+    ]);
+    const a = assessed.get(q.contractId)!;
     let prepayment: ContractView['prepayment'] = null;
-    if (c.prep_status) {
-      const amount = BigInt(c.amount_fen);
-      const prepaid = BigInt(c.prepaid_fen);
+    const p = a.prepayment && prepaymentStatusAsOf(a.prepayment, q.asOf);
+    if (a.prepayment && p) {
       prepayment = {
-        status: c.prep_status,
-        threshold: c.prep_threshold_percent === 50 ? '0.50' : '0.30',
-        ratio: ratioDown(prepaid, amount),
-        prepaid: fenToYuan(prepaid),
-        required: fenToYuan(BigInt(c.prep_required_fen)),
-        contractAmount: fenToYuan(amount),
-        agreedRatio: c.prepayment_ratio,
+        status: p.status,
+        threshold: p.threshold,
+        ratio: p.ratio,
+        prepaid: fenToYuan(p.prepaidFen),
+        required: fenToYuan(a.prepayment.requiredFen),
+        contractAmount: fenToYuan(a.prepayment.contractAmountFen),
+        agreedRatio: a.prepaymentRatio ?? null,
       };
     }
+    const unit = a.purchasingUnit;
+    const sup = a.supplier;
     return {
-      contractId: c.contract_id,
+      contractId: q.contractId,
       asOf: q.asOf,
-      stage: c.stage,
-      purchasingUnit: c.unit_code
-        ? { code: c.unit_code, name: c.unit_name, region: c.region }
+      stage: a.stage,
+      purchasingUnit: unit
+        ? { code: unit.code, name: unit.name, region: unit.region ?? null }
         : null,
-      supplier: c.supplier_credit_code
-        ? {
-            creditCode: c.supplier_credit_code,
-            name: c.supplier_name,
-            size: c.supplier_size,
-            sme: c.sme,
-          }
+      supplier: sup
+        ? { creditCode: sup.creditCode, name: sup.name, size: sup.size, sme: sup.sme }
         : null,
-      project: c.project_code ? { code: c.project_code, name: c.project_name } : null,
-      amount: amountFen === null ? null : fenToYuan(BigInt(amountFen)),
+      project: a.project ? { code: a.project.code, name: a.project.name ?? null } : null,
+      amount: a.amountFen === undefined ? null : fenToYuan(a.amountFen),
       obligations: obligations.rows.map((r) => obligationView(r, q.asOf)),
       prepayment,
-      dataQuality: c.data_quality,
+      dataQuality: a.dataQuality.map((f) => ({
+        code: f.code,
+        message: f.message,
+        ...(f.eventId !== undefined && { eventId: f.eventId }),
+      })),
     };
   }
 }

@@ -1,34 +1,56 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { fenToYuan, ratioDown } from '@app/domain';
+import { fenToYuan, prepaymentStatusAsOf } from '@app/domain';
+import { PgEventStore } from '@app/event-store';
 import { NotFoundError, ReadPool } from '@app/platform';
+import { CalendarService } from '../calendar.service';
 import { LIVE_SCHEMA } from '../read-model-ddl';
+import { contractsAsOf } from './contracts-as-of';
 import { scopeSql } from './scope';
-import { obligationStatusColumns, prepaymentStatusSql } from './status-sql';
+import { obligationStatusColumns } from './status-sql';
 import { GetSupplierPaymentsQuery, type SupplierPaymentsView } from './supplier-payments.query';
 
 const RM = `"${LIVE_SCHEMA}"`;
 const yuan = (fen: string | null) => fenToYuan(BigInt(fen ?? '0'));
 
+/**
+ * `GET /v1/suppliers/{creditCode}/payments?asOf=`. Invoices, due dates and paid amounts come
+ * from the read model (dates, filtered in SQL); which contracts were the supplier's on `asOf`,
+ * their units and prepayment targets from their histories up to `asOf` (`contractsAsOf`): a
+ * contract counts from the award that names the supplier.
+ */
 @QueryHandler(GetSupplierPaymentsQuery)
 export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaymentsQuery> {
-  constructor(private readonly db: ReadPool) {}
+  constructor(
+    private readonly db: ReadPool,
+    private readonly store: PgEventStore,
+    private readonly calendar: CalendarService,
+  ) {}
 
   async execute(q: GetSupplierPaymentsQuery): Promise<SupplierPaymentsView> {
-    const cv: unknown[] = [q.creditCode, q.asOf];
+    const cv: unknown[] = [q.creditCode];
     const scope = scopeSql(q.scope, 'c', cv);
-    const contracts = await this.db.pool.query(
-      `SELECT c.contract_id, c.supplier_name, c.unit_code, c.unit_name, c.amount_fen::text, c.prep_threshold_percent,
-              c.prep_required_fen::text, ${prepaymentStatusSql('c', '$2::date')} AS prep_status,
-              (SELECT coalesce(sum(p.amount_fen), 0) FROM ${RM}.payments p
-                WHERE p.contract_id = c.contract_id AND p.kind = 'prepayment' AND p.paid_on <= $2::date)::text AS prepaid_fen
-         FROM ${RM}.contracts c WHERE c.supplier_credit_code = $1 AND ${scope}
+    const contracts = await this.db.pool.query<{ contract_id: string; stream_version: number }>(
+      `SELECT c.contract_id, c.stream_version FROM ${RM}.contracts c
+        WHERE c.supplier_credit_code = $1 AND ${scope}
         ORDER BY c.awarded_on DESC NULLS LAST, c.contract_id`,
       cv,
     );
     if (contracts.rows.length === 0)
       throw new NotFoundError(`supplier ${q.creditCode} not found`, 'SUPPLIER.NOT_FOUND');
-    const ids = contracts.rows.map((r) => r.contract_id as string);
-    const byId = new Map(contracts.rows.map((r) => [r.contract_id as string, r]));
+    const assessed = await contractsAsOf(
+      this.db.pool,
+      this.store,
+      new Map(contracts.rows.map((r) => [r.contract_id, r.stream_version])),
+      q.asOf,
+      this.calendar.current,
+    );
+    // the supplier's contracts on asOf (named by an award by then), newest award first: the
+    // name shown is the newest award's
+    const mine = contracts.rows
+      .map((r) => assessed.get(r.contract_id)!)
+      .filter((a) => a.supplier?.creditCode === q.creditCode);
+    const byId = new Map(mine.map((a) => [a.contractId, a]));
+    const ids = mine.map((a) => a.contractId);
     const st = obligationStatusColumns('o', '$2::date');
     const invoices = await this.db.pool.query(
       `SELECT i.*, o.deadline, o.started_on AS o_started, o.fulfilled_on, o.working_day_rule,
@@ -44,15 +66,15 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
     );
     return {
       creditCode: q.creditCode,
-      supplierName: contracts.rows[0].supplier_name,
+      supplierName: mine[0]?.supplier?.name ?? null,
       asOf: q.asOf,
       invoices: invoices.rows.map((r) => {
-        const c = byId.get(r.contract_id)!;
+        const unit = byId.get(r.contract_id)!.purchasingUnit;
         const running = r.o_started !== null && r.o_started <= q.asOf;
         return {
           contractId: r.contract_id,
-          unitCode: c.unit_code,
-          unitName: c.unit_name,
+          unitCode: unit?.code ?? null,
+          unitName: unit?.name ?? null,
           invoiceNo: r.invoice_no,
           stage: r.stage,
           amount: yuan(r.amount_fen),
@@ -69,17 +91,21 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
           provisional: r.provisional,
         };
       }),
-      prepayments: contracts.rows
-        .filter((c) => c.prep_status)
-        .map((c) => ({
-          contractId: c.contract_id,
-          contractAmount: yuan(c.amount_fen),
-          threshold: c.prep_threshold_percent === 50 ? '0.50' : '0.30',
-          entitled: yuan(c.prep_required_fen),
-          received: yuan(c.prepaid_fen),
-          ratio: ratioDown(BigInt(c.prepaid_fen), BigInt(c.amount_fen)),
-          status: c.prep_status,
-        })),
+      prepayments: mine.flatMap((a) => {
+        const p = a.prepayment && prepaymentStatusAsOf(a.prepayment, q.asOf);
+        if (!a.prepayment || !p) return [];
+        return [
+          {
+            contractId: a.contractId,
+            contractAmount: fenToYuan(a.prepayment.contractAmountFen),
+            threshold: p.threshold,
+            entitled: fenToYuan(a.prepayment.requiredFen),
+            received: fenToYuan(p.prepaidFen),
+            ratio: p.ratio,
+            status: p.status,
+          },
+        ];
+      }),
     };
   }
 }

@@ -122,10 +122,14 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
     const page = units.slice(offset, offset + q.pageSize);
     const missing = page.map((u) => u.unit_code).filter((c) => !info.has(c));
     if (missing.length) {
-      // name, region and contract count from the contracts the ranking counted: those in the
-      // caller's regions and the region filter, like the obligations
-      const values: unknown[] = [missing];
-      const where = ['c.unit_code = ANY($1::text[])', scopeSql(q.scope, 'c', values)];
+      // name, region and contract count from the contracts the ranking counted: awarded by
+      // asOf, in the caller's regions and the region filter, like the obligations
+      const values: unknown[] = [missing, q.asOf];
+      const where = [
+        'c.unit_code = ANY($1::text[])',
+        'c.awarded_on <= $2::date',
+        scopeSql(q.scope, 'c', values),
+      ];
       if (q.region) where.push(`c.region LIKE $${values.push(`${q.region}%`)}`);
       const r2 = await this.db.pool.query<UnitInfo & { unit_code: string }>(
         `SELECT c.unit_code, (array_agg(c.unit_name ORDER BY c.awarded_on DESC NULLS LAST))[1] AS unit_name,
@@ -240,10 +244,13 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
   async execute(q: GetUnitComplianceQuery): Promise<UnitComplianceView> {
     const cv: unknown[] = [q.unitCode, q.asOf];
     const cScope = scopeSql(q.scope, 'c', cv);
+    // The unit exists if it has a contract in scope at all; its name, region, contracts and
+    // prepayment targets on asOf are those of the contracts awarded by then.
     const head = await this.db.pool.query(
-      `SELECT (array_agg(unit_name ORDER BY awarded_on DESC NULLS LAST))[1] AS unit_name,
-              (array_agg(region ORDER BY awarded_on DESC NULLS LAST))[1] AS region,
-              count(*)::int AS contracts,
+      `SELECT count(*)::int AS known,
+              (array_agg(unit_name ORDER BY awarded_on DESC NULLS LAST) FILTER (WHERE awarded))[1] AS unit_name,
+              (array_agg(region ORDER BY awarded_on DESC NULLS LAST) FILTER (WHERE awarded))[1] AS region,
+              count(*) FILTER (WHERE awarded)::int AS contracts,
               count(*) FILTER (WHERE sme AND ps = 'met')::int AS sme_met,
               count(*) FILTER (WHERE sme AND ps = 'below')::int AS sme_below,
               count(*) FILTER (WHERE sme AND ps = 'pending')::int AS sme_pending,
@@ -252,12 +259,13 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
               count(*) FILTER (WHERE NOT coalesce(sme, false) AND ps = 'below')::int AS non_below,
               count(*) FILTER (WHERE NOT coalesce(sme, false) AND ps = 'pending')::int AS non_pending,
               count(*) FILTER (WHERE NOT coalesce(sme, false) AND ps = 'exempted')::int AS non_exempted
-         FROM (SELECT c.*, ${prepaymentStatusSql('c', '$2::date')} AS ps FROM ${RM}.contracts c
-                WHERE c.unit_code = $1 AND ${cScope}) c`,
+         FROM (SELECT c.unit_name, c.region, c.awarded_on, c.sme, c.awarded_on <= $2::date AS awarded,
+                      CASE WHEN c.awarded_on <= $2::date THEN ${prepaymentStatusSql('c', '$2::date')} END AS ps
+                 FROM ${RM}.contracts c WHERE c.unit_code = $1 AND ${cScope}) c`,
       cv,
     );
     const h = head.rows[0];
-    if (!h || h.contracts === 0)
+    if (!h || h.known === 0)
       throw new NotFoundError(`purchasing unit ${q.unitCode} not found`, 'UNIT.NOT_FOUND');
     const counts = await this.counts(q);
     // Delays: only obligations that were ever late or overdue can be (the partial index of
