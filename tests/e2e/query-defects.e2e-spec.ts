@@ -1,5 +1,8 @@
+import { PgEventStore } from '@app/event-store';
+import { ReadPool } from '@app/platform';
 import { ProjectorDaemon } from '@app/projections';
 import { creditCode, ev, type Envelope } from '@app/testing';
+import type { Pool } from 'pg';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { authFor, bearer, tokenFor } from '../support/auth';
 
@@ -277,6 +280,44 @@ describe('query endpoints: issue #10 defects (e2e)', () => {
       expect((await payments(SUP_INV, '2021-09-08')).invoices).toEqual([
         expect.objectContaining({ invoiceNo: 'INV-A', unitCode: unit.code, unitName: unit.name }),
       ]);
+    });
+  });
+
+  describe('idle_in_transaction_session_timeout on the service connections', () => {
+    const show = async (pool: Pool) =>
+      (
+        await pool.query<{ idle_in_transaction_session_timeout: string }>(
+          'SHOW idle_in_transaction_session_timeout',
+        )
+      ).rows[0].idle_in_transaction_session_timeout;
+
+    it('is 60 s by default on the write pool and the read pool', async () => {
+      expect(await show(t.app.get(PgEventStore).pool)).toBe('1min');
+      expect(await show(t.app.get(ReadPool).pool)).toBe('1min');
+    });
+
+    it('follows DB_IDLE_IN_TRANSACTION_TIMEOUT_MS, and a session left idle in a transaction is ended', async () => {
+      const other = await startTestApp({ env: { DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '1500' } });
+      try {
+        const pool = other.app.get(PgEventStore).pool;
+        expect(await show(pool)).toBe('1500ms');
+        expect(await show(other.app.get(ReadPool).pool)).toBe('1500ms');
+        const c = await pool.connect();
+        const ended = new Promise<Error>((resolve) => c.once('error', resolve));
+        try {
+          await c.query('BEGIN');
+          await c.query('SELECT 1');
+          const err = await Promise.race([
+            ended,
+            new Promise<null>((r) => setTimeout(() => r(null), 10_000)),
+          ]);
+          expect(err?.message).toMatch(/idle-in-transaction timeout/);
+        } finally {
+          c.release(true);
+        }
+      } finally {
+        await other.close();
+      }
     });
   });
 });

@@ -54,6 +54,7 @@ export class AppModule {
           poolSize: opts.config.dbPoolSize,
           readPoolSize: opts.config.dbReadPoolSize,
           queryTimeoutMs: opts.config.queryTimeoutMs,
+          idleInTransactionTimeoutMs: opts.config.dbIdleInTransactionTimeoutMs,
           entities: [],
           migrations: [...EVENT_STORE_MIGRATIONS, ...READ_MODEL_MIGRATIONS],
         }),

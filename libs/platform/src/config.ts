@@ -13,6 +13,8 @@ export interface AppConfig {
   dbReadPoolSize: number;
   /** statement_timeout of the query endpoints' connections, ms */
   queryTimeoutMs: number;
+  /** idle_in_transaction_session_timeout of every service connection, ms (0 = off) */
+  dbIdleInTransactionTimeoutMs: number;
   /** every instance serves HTTP; these roles run beside it */
   roles: { projector: boolean; consumer: boolean };
   kafka: {
@@ -79,6 +81,19 @@ function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, ma
   return n;
 }
 
+/**
+ * DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: 0 (off, PostgreSQL's meaning) or 1 s to 24 h. Less than a
+ * second could end a projector batch between two of its statements.
+ */
+function idleInTransactionTimeout(env: NodeJS.ProcessEnv): number {
+  const name = 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS';
+  if (env[name] !== undefined && /^0+$/.test(env[name])) return 0;
+  const n = int(env, name, 60_000, 1, 86_400_000);
+  if (n < 1000)
+    throw new ConfigError(`${name} must be 0 (off) or between 1000 and 86400000, got ${n}`);
+  return n;
+}
+
 function bool(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
@@ -119,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
     dbReadPoolSize: int(env, 'DB_READ_POOL_SIZE', 10, 1, 200),
     queryTimeoutMs: int(env, 'QUERY_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    dbIdleInTransactionTimeoutMs: idleInTransactionTimeout(env),
     roles: {
       projector: bool(env, 'ROLE_PROJECTOR', true),
       consumer,

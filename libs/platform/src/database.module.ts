@@ -11,6 +11,8 @@ export interface DatabaseOptions {
   readPoolSize: number;
   /** statement_timeout of the read pool, ms */
   queryTimeoutMs: number;
+  /** idle_in_transaction_session_timeout of every connection, ms (0 = off) */
+  idleInTransactionTimeoutMs: number;
   entities: MixedList<Function>;
   migrations: MixedList<Function>;
 }
@@ -24,6 +26,22 @@ export interface DatabaseOptions {
  */
 export const SESSION_OPTIONS = '-c jit=off';
 
+/** Default `idle_in_transaction_session_timeout` (DB_IDLE_IN_TRANSACTION_TIMEOUT_MS), ms. */
+export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
+/**
+ * SESSION_OPTIONS and `idle_in_transaction_session_timeout`: a session that stays inside an
+ * open transaction without running a statement for that long is ended by PostgreSQL (its
+ * transaction rolled back, the pool discards the connection). Such a transaction holds its
+ * locks and, worse here, the xmin horizon: the projector's gap-safe reads wait for every
+ * older transaction to end, and vacuum cannot clean behind it. Every transaction of the
+ * service runs its statements back to back (no waiting on a client or a broker inside one), so
+ * only a bug or a hung process trips it. 0 = off.
+ */
+export function sessionOptions(idleInTransactionTimeoutMs: number): string {
+  return `${SESSION_OPTIONS} -c idle_in_transaction_session_timeout=${Math.max(0, Math.floor(idleInTransactionTimeoutMs))}`;
+}
+
 /** PostgreSQL's "canceling statement due to statement timeout" (and other cancellations). */
 export const QUERY_CANCELED = '57014';
 
@@ -36,7 +54,12 @@ export const QUERY_CANCELED = '57014';
 export class ReadPool implements OnApplicationShutdown {
   readonly pool: Pool;
 
-  constructor(url: string, max: number, timeoutMs: number) {
+  constructor(
+    url: string,
+    max: number,
+    timeoutMs: number,
+    idleInTransactionTimeoutMs = DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  ) {
     this.pool = guardConnectionErrors(
       new Pool({
         connectionString: url,
@@ -44,7 +67,7 @@ export class ReadPool implements OnApplicationShutdown {
         application_name: 'compliance-monitor-read',
         connectionTimeoutMillis: 10_000,
         keepAlive: true,
-        options: `${SESSION_OPTIONS} -c statement_timeout=${Math.max(1, Math.floor(timeoutMs))} -c default_transaction_read_only=on`,
+        options: `${sessionOptions(idleInTransactionTimeoutMs)} -c statement_timeout=${Math.max(1, Math.floor(timeoutMs))} -c default_transaction_read_only=on`,
       }),
     );
   }
@@ -79,7 +102,7 @@ export class DatabaseModule {
           extra: {
             max: opts.poolSize,
             application_name: 'compliance-monitor',
-            options: SESSION_OPTIONS,
+            options: sessionOptions(opts.idleInTransactionTimeoutMs),
             connectionTimeoutMillis: 10_000,
             keepAlive: true,
           },
@@ -96,7 +119,13 @@ export class DatabaseModule {
           provide: ReadPool,
           // after the DataSource: migrations have run before the first read connects
           inject: [DataSource],
-          useFactory: () => new ReadPool(opts.url, opts.readPoolSize, opts.queryTimeoutMs),
+          useFactory: () =>
+            new ReadPool(
+              opts.url,
+              opts.readPoolSize,
+              opts.queryTimeoutMs,
+              opts.idleInTransactionTimeoutMs,
+            ),
         },
       ],
       exports: [PgEventStore, ReadPool, TypeOrmModule],
