@@ -39,9 +39,16 @@ describe('ReadPool (real PostgreSQL)', () => {
     expect(Date.now() - started).toBeLessThan(3000);
     expect(err).toMatchObject({ code: '57014' });
 
-    const sent: { status?: number; body?: Record<string, unknown> } = {};
+    const sent: {
+      status?: number;
+      body?: Record<string, unknown>;
+      headers: Record<string, string>;
+    } = { headers: {} };
     const res = {
       headersSent: false,
+      setHeader(name: string, value: string) {
+        sent.headers[name.toLowerCase()] = value;
+      },
       status(s: number) {
         sent.status = s;
         return this;
@@ -60,6 +67,7 @@ describe('ReadPool (real PostgreSQL)', () => {
     expect(sent).toMatchObject({
       status: 503,
       body: { statusCode: 503, code: 'QUERY.TIMEOUT', correlationId: 'c-1' },
+      headers: { 'retry-after': expect.stringMatching(/^\d+$/) },
     });
   });
 });
