@@ -24,7 +24,15 @@ async function main(): Promise<void> {
   if (!databaseUrl) {
     const dir = path.join(config.dataDir, 'postgres');
     bootLogger.log(`DATABASE_URL not set: starting embedded PostgreSQL under ${dir}`);
-    embedded = await startEmbeddedPostgres(dir, { callerHandlesSignals: true });
+    try {
+      embedded = await startEmbeddedPostgres(dir, { callerHandlesSignals: true });
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        bootLogger.error(`configuration: ${err.message}`);
+        process.exit(2);
+      }
+      throw err;
+    }
     databaseUrl = embedded.url;
     bootLogger.log(`embedded PostgreSQL listening on 127.0.0.1:${embedded.port}`);
   }
