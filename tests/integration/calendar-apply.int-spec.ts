@@ -6,8 +6,11 @@
  *      it and a restart: every stored contract has the deadlines a fresh one with the same
  *      facts gets;
  *  (2) an apply that fails rolls back and is retried on a later projector tick;
- *  (3) a changed package calendar (built-in data) is detected at the next start and applied.
+ *  (3) a changed package calendar (built-in data) is detected at the next start and applied;
+ * and a rebuild killed mid-way shows `failed` at the next start, its leftovers gone.
  */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { builtInYears } from '@app/calendar';
 import { loadConfig } from '@app/platform';
@@ -26,6 +29,7 @@ import { auth, primeTokens, TEST_JWT_SECRET } from '../support/auth';
 
 jest.setTimeout(180_000);
 
+const ROOT = path.resolve(__dirname, '../..');
 const NOW = Date.parse('2027-06-01T12:00:00+08:00');
 const LEADING = ['running', 'caught-up', 'behind'];
 
@@ -172,6 +176,8 @@ describe('calendar uploads across instances', () => {
   beforeAll(async () => {
     db = await createTestDatabase('calapply');
     pool = testPool(db.url, 4);
+    // an idle connection ended by the server (DROP DATABASE … FORCE while it closes)
+    pool.on('error', () => undefined);
   });
   afterAll(async () => {
     for (const i of [...running]) await i.close();
@@ -269,7 +275,8 @@ describe('calendar uploads across instances', () => {
           // (not on the blocker: inside a transaction pg_stat_activity is a snapshot)
           const { rows } = await pool.query<{ pid: number }>(
             `SELECT pid FROM pg_stat_activity WHERE datname = current_database()
-                AND wait_event_type = 'Lock' AND query LIKE '%business_days%'`,
+                AND application_name = 'compliance-monitor' AND wait_event_type = 'Lock'
+                AND query LIKE '%business_days%'`,
           );
           pid = rows[0]?.pid ?? 0;
           return pid !== 0;
@@ -338,5 +345,96 @@ describe('calendar uploads across instances', () => {
     await projected(c, [CONTRACT]);
     expect(await deadlines(c, CONTRACT)).toEqual(right);
     expect(builtInYears().find((y) => y.year === 2026)!.restDays).not.toContain('2026-10-09');
+  });
+});
+
+describe('rebuild killed mid-way', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let i: Instance | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('rbkill');
+    pool = testPool(db.url, 4);
+    pool.on('error', () => undefined);
+  });
+  afterAll(async () => {
+    await i?.close();
+    await pool.end();
+    await db.drop();
+  });
+
+  it('shows failed at the next start and its leftovers are cleaned', async () => {
+    i = await startInstance('seed', db.url);
+    const ids = Array.from({ length: 300 }, (_, k) => `RB-${k}`);
+    await send(
+      i,
+      ids.flatMap((id) => lateDecember(id)),
+    );
+    await projected(i, [ids[0], ids[ids.length - 1]]);
+    await i.close();
+    i = undefined;
+
+    // the operator command, as a real process, killed while it rebuilds
+    const child = spawn(
+      process.execPath,
+      ['-r', '@swc-node/register', 'apps/monitor/src/cli.ts', 'rebuild'],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          DATABASE_URL: db.url,
+          JWT_SECRET: TEST_JWT_SECRET,
+          PROJECTOR_BATCH_SIZE: '1',
+        },
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await waitUntil(
+      async () => {
+        const { rows } = await pool.query<{ p: string }>(
+          `SELECT global_position::text AS p FROM projection_checkpoints WHERE name = $1`,
+          [`${PROJECTION_NAME}@rebuild`],
+        );
+        return rows.length > 0 && Number(rows[0].p) > 0;
+      },
+      60_000,
+      () => 'the rebuild never started',
+      20,
+    );
+    child.kill('SIGKILL');
+    await exited;
+    const leftovers = async () =>
+      (
+        await pool.query<{ n: number }>(
+          `SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = 'rm_build')::int
+                + (SELECT count(*) FROM projection_checkpoints WHERE name = $1)::int AS n`,
+          [`${PROJECTION_NAME}@rebuild`],
+        )
+      ).rows[0].n;
+    expect(await leftovers()).toBeGreaterThan(0);
+
+    i = await startInstance('next', db.url);
+    const p = (await call(i, 'GET', '/v1/admin/projections', 'admin')).body.projections[0];
+    expect(p.rebuild).toMatchObject({
+      state: 'failed',
+      error: expect.stringMatching(/interrupted/),
+    });
+    expect(p.rebuild.startedAt).toEqual(expect.any(String));
+    expect(await leftovers()).toBe(0);
+    // and the next rebuild works
+    const r = await call(
+      i,
+      'POST',
+      `/v1/admin/projections/${PROJECTION_NAME}/rebuild?wait=true`,
+      'admin',
+    );
+    expect(r.body.state).toBe('done');
+    expect(
+      (await call(i, 'GET', '/v1/admin/projections', 'admin')).body.projections[0].rebuild,
+    ).toMatchObject({ state: 'done', error: null });
+    expect(await leftovers()).toBe(0);
   });
 });

@@ -47,7 +47,7 @@ export class AdminController {
           checkpoint: lag.checkpoint,
           headPosition: lag.headPosition,
           behind: lag.behind,
-          rebuild: this.rebuilds.status,
+          rebuild: await this.rebuilds.report(),
         },
       ],
     };
