@@ -1,18 +1,22 @@
 /**
- * Calendar uploads across application instances, on a real PostgreSQL (several instances of
- * the real application on one database):
+ * Calendar uploads, the projector daemon and rebuilds across application instances, on a real
+ * PostgreSQL (several instances of the real application on one database):
  *  (1) an upload reaches every stored contract, once, durably: whichever instance takes it,
  *      whoever reads the calendar right after, across a rebuild on an instance booted before
  *      it and a restart: every stored contract has the deadlines a fresh one with the same
  *      facts gets;
  *  (2) an apply that fails rolls back and is retried on a later projector tick;
  *  (3) a changed package calendar (built-in data) is detected at the next start and applied;
+ *  (a–c) the daemon: out of its error state within ~1 s of the database coming back, /health
+ *      showing error and lag; `behind` (not `caught-up`) while gap safety holds it back; a
+ *      lost lock connection noticed, exactly one leader again;
  * and a rebuild killed mid-way shows `failed` at the next start, its leftovers gone.
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { builtInYears } from '@app/calendar';
+import { PgEventStore, withTransaction, type NewEvent } from '@app/event-store';
 import { loadConfig } from '@app/platform';
 import { PROJECTION_NAME, ProjectorDaemon } from '@app/projections';
 import {
@@ -23,14 +27,16 @@ import {
   type Envelope,
   type TestDatabase,
 } from '@app/testing';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { createApp } from '../../apps/monitor/src/bootstrap';
+import { DbProxy } from '../kafka/support';
 import { auth, primeTokens, TEST_JWT_SECRET } from '../support/auth';
 
 jest.setTimeout(180_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 const NOW = Date.parse('2027-06-01T12:00:00+08:00');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LEADING = ['running', 'caught-up', 'behind'];
 
 interface Instance {
@@ -137,6 +143,16 @@ async function oneLeader(instances: Instance[], timeoutMs = 15_000): Promise<Ins
 
 /** Facts whose announcement and filing deadlines fall in the first days of 2027. */
 const lateDecember = (id: string) => [ev.award(id, '2026-12-29'), ev.signed(id, '2026-12-30')];
+
+/** Appends one event (a new stream) straight to the store, in the caller's transaction. */
+async function appendDirectly(pool: Pool, e: Envelope, inTx?: PoolClient): Promise<void> {
+  const event: NewEvent = { ...e, streamId: e.contractId, metadata: { source: { kind: 'http' } } };
+  const append = (c: PoolClient) =>
+    new PgEventStore(pool).append(c, [
+      { streamId: e.contractId, expectedVersion: 0, events: [event] },
+    ]);
+  await (inTx ? append(inTx) : withTransaction(pool, append));
+}
 
 async function businessDay(pool: Pool, day: string): Promise<boolean> {
   const { rows } = await pool.query<{ w: boolean }>(
@@ -345,6 +361,144 @@ describe('calendar uploads across instances', () => {
     await projected(c, [CONTRACT]);
     expect(await deadlines(c, CONTRACT)).toEqual(right);
     expect(builtInYears().find((y) => y.year === 2026)!.restDays).not.toContain('2026-10-09');
+  });
+});
+
+describe('projector daemon: outage, gap-held lag, lost lock', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let proxy: DbProxy;
+  const running: Instance[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('daemon');
+    pool = testPool(db.url, 4);
+    pool.on('error', () => undefined);
+    proxy = new DbProxy(Number(new URL(db.url).port));
+    await proxy.start();
+  });
+  afterAll(async () => {
+    for (const i of running) await i.close();
+    await proxy.stop();
+    await pool.end();
+    await db.drop();
+  });
+
+  const health = async (i: Instance) => call(i, 'GET', '/health', null);
+
+  it('(a) leaves its error state within ~1 s of the database coming back; /health shows error and lag', async () => {
+    const p = await startInstance('p', proxy.urlFor(db.url));
+    running.push(p);
+    await oneLeader([p]);
+    await send(p, [ev.award('OUT-1', '2026-11-02')]);
+    await projected(p, ['OUT-1']);
+    expect((await health(p)).body.projector).toMatchObject({ state: 'caught-up', behind: 0 });
+
+    await proxy.stop();
+    await waitUntil(
+      () => p.daemon.state === 'error',
+      10_000,
+      () => p.daemon.state,
+      20,
+    );
+    const during = await health(p);
+    expect(during.status).toBe(503);
+    expect(during.body.projector.state).toBe('error');
+    expect(typeof during.body.projector.lastErrorAt).toBe('string');
+    expect(typeof during.body.projector.behind).toBe('number');
+    await sleep(8000); // long enough for an uncapped doubling backoff to reach several seconds
+    // an event stored meanwhile (by an instance that still reaches the database)
+    await appendDirectly(pool, ev.award('OUT-2', '2026-11-02'));
+    await proxy.restart();
+    const upAt = Date.now();
+    await waitUntil(
+      () => p.daemon.state !== 'error',
+      10_000,
+      () => p.daemon.state,
+      10,
+    );
+    expect(Date.now() - upAt).toBeLessThan(2000);
+    await waitUntil(async () => (await health(p)).status === 200, 5000);
+    expect((await health(p)).body.projector).toMatchObject({
+      state: 'caught-up',
+      behind: 0,
+      lastErrorAt: null,
+    });
+    await projected(p, ['OUT-2']);
+  });
+
+  it('(b) reports behind, not caught-up, while an open older transaction holds it back', async () => {
+    const p = running[0];
+    const slow = await pool.connect();
+    try {
+      await slow.query('BEGIN');
+      await appendDirectly(pool, ev.award('GAP-SLOW', '2026-11-03'), slow);
+      // a later transaction commits: stored, counted, not yet readable (gap safety)
+      await send(p, [ev.award('GAP-FAST', '2026-11-03')]);
+      await waitUntil(
+        () => p.daemon.state === 'behind',
+        5000,
+        () => p.daemon.state,
+        10,
+      );
+      for (let k = 0; k < 10; k++) {
+        expect(p.daemon.state).toBe('behind');
+        const h = await health(p);
+        expect(h.body.projector.state).toBe('behind');
+        expect(h.body.projector.behind).toBeGreaterThanOrEqual(1);
+        await sleep(100);
+      }
+      await slow.query('COMMIT');
+    } catch (err) {
+      await slow.query('ROLLBACK');
+      throw err;
+    } finally {
+      slow.release();
+    }
+    await projected(p, ['GAP-SLOW', 'GAP-FAST']);
+    await waitUntil(
+      () => p.daemon.state === 'caught-up',
+      5000,
+      () => p.daemon.state,
+      10,
+    );
+    expect((await health(p)).body.projector).toMatchObject({ state: 'caught-up', behind: 0 });
+  });
+
+  it('(c) a leader whose lock connection died notices, stops, and one instance leads again', async () => {
+    const q = await startInstance('q', db.url);
+    running.push(q);
+    const before = await oneLeader(running);
+    const lockHolders = async () =>
+      (
+        await pool.query<{ pid: number }>(
+          `SELECT pid FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND objsubid = 1
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+          [`projection:${PROJECTION_NAME}`],
+        )
+      ).rows.map((r) => r.pid);
+    const [old] = await lockHolders();
+    expect(old).toBeDefined();
+    await pool.query('SELECT pg_terminate_backend($1)', [old]);
+    await waitUntil(
+      async () => {
+        const holders = await lockHolders();
+        return holders.length === 1 && holders[0] !== old;
+      },
+      10_000,
+      async () => JSON.stringify(await lockHolders()),
+      50,
+    );
+    // exactly one instance believes it leads, and stays so
+    const after = await oneLeader(running, 10_000);
+    for (let k = 0; k < 10; k++) {
+      expect(running.filter(isLeading)).toEqual([after]);
+      await sleep(100);
+    }
+    await send(before, [ev.award('LOCK-1', '2026-11-04')]);
+    await projected(after, ['LOCK-1']);
   });
 });
 

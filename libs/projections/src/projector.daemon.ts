@@ -14,12 +14,38 @@ import { PROJECTION_NAME } from './read-model-ddl';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export type ProjectorState = 'disabled' | 'standby' | 'running' | 'caught-up' | 'error' | 'stopped';
+/**
+ * `behind`: caught up with what it may read, but events are stored beyond its checkpoint
+ * that gap safety holds back (an older transaction still open), or a batch failed to take
+ * them yet.
+ */
+export type ProjectorState =
+  'disabled' | 'standby' | 'running' | 'caught-up' | 'behind' | 'error' | 'stopped';
+
+/** After a failure, retries back off from PROJECTOR_IDLE_MS up to this (or idleMs if longer). */
+const MAX_BACKOFF_MS = 1000;
+/** How often the leader checks on its lock connection that it still holds the lock. */
+const LOCK_CHECK_MS = 1000;
+/** How often the lag is counted while batches run (always when idle), and its cap. */
+const LAG_EVERY_MS = 1000;
+const LAG_COUNT_CAP = 100_000;
+
+const LOCK_NAME = `projection:${PROJECTION_NAME}`;
+
+/** What /health shows of the projector (no error texts: they may quote data). */
+export interface ProjectorHealth {
+  state: ProjectorState;
+  /** events stored beyond the checkpoint at the last count (counted up to 100,000); null when not leading */
+  behind: number | null;
+  lastErrorAt: string | null;
+}
 
 /**
  * Runs the compliance projector when the `projector` role is on. One active instance per
  * projection: the instance holding a session advisory lock projects, the others stand by
- * and retry the lock (so a crashed leader is replaced as soon as its session ends).
+ * and retry the lock (so a crashed leader is replaced as soon as its session ends). The
+ * leader checks that its lock session is still alive (at most a second apart, and at once
+ * when the connection reports an error); when it is gone it stops and re-elects.
  * Each tick: apply a calendar change if one is pending (CalendarService.applyIfChanged),
  * then one batch.
  */
@@ -28,10 +54,19 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
   private readonly logger = new Logger('Projector');
   private stopped = false;
   private lockClient: PoolClient | null = null;
+  private lockLost = false;
+  private lockCheckedAt = 0;
+  private readonly onLockError = () => {
+    this.lockLost = true;
+  };
   private loopDone: Promise<void> = Promise.resolve();
   private paused = 0;
+  private lagCountedAt = 0;
   state: ProjectorState = 'disabled';
   lastError: string | null = null;
+  lastErrorAt: string | null = null;
+  /** events beyond the checkpoint at the last count (capped at LAG_COUNT_CAP) */
+  behind: number | null = null;
   projectedEvents = 0;
 
   constructor(
@@ -55,6 +90,15 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
     if (this.state !== 'disabled') this.state = 'stopped';
   }
 
+  health(): ProjectorHealth {
+    const leading = ['running', 'caught-up', 'behind', 'error'].includes(this.state);
+    return {
+      state: this.state,
+      behind: leading ? this.behind : null,
+      lastErrorAt: this.lastErrorAt,
+    };
+  }
+
   /** Rebuild (and tests) can hold the projector still while they switch tables. */
   async pause<T>(fn: () => Promise<T>): Promise<T> {
     this.paused++;
@@ -68,23 +112,73 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
   private async tryLock(): Promise<boolean> {
     if (this.lockClient) return true;
     const client = await this.store.pool.connect();
-    const { rows } = await client.query<{ ok: boolean }>(
-      'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
-      [`projection:${PROJECTION_NAME}`],
-    );
-    if (rows[0].ok) {
-      this.lockClient = client;
-      this.logger.log('leader: projecting');
-      return true;
+    let ok = false;
+    try {
+      const { rows } = await client.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
+        [LOCK_NAME],
+      );
+      ok = rows[0].ok;
+    } catch (err) {
+      client.release(true);
+      throw err;
     }
-    client.release();
-    return false;
+    if (!ok) {
+      client.release();
+      return false;
+    }
+    this.lockClient = client;
+    this.lockLost = false;
+    this.lockCheckedAt = Date.now();
+    client.on('error', this.onLockError);
+    client.on('end', this.onLockError);
+    this.logger.log('leader: projecting');
+    return true;
+  }
+
+  /**
+   * Whether the lock session still holds the lock: at once false when its connection
+   * reported an error or ended, else asked on that connection at most every LOCK_CHECK_MS.
+   * When not, gives the (dead) connection up and stands by: the next tick re-elects.
+   */
+  private async stillLeading(): Promise<boolean> {
+    const c = this.lockClient;
+    if (!c) return false;
+    let held = !this.lockLost;
+    if (held && Date.now() - this.lockCheckedAt >= LOCK_CHECK_MS) {
+      try {
+        const { rows } = await c.query<{ held: boolean }>(
+          `SELECT EXISTS (SELECT 1 FROM pg_locks
+                   WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+                     AND objsubid = 1 AND objid = (hashtext($1)::bigint & 4294967295)::oid) AS held`,
+          [LOCK_NAME],
+        );
+        held = rows[0].held;
+        this.lockCheckedAt = Date.now();
+      } catch {
+        held = false;
+      }
+    }
+    if (!held) {
+      this.logger.warn('lost the projector lock (its connection ended): re-electing');
+      this.lockLost = true;
+      await this.releaseLock();
+      this.state = 'standby';
+    }
+    return held;
   }
 
   private async releaseLock(): Promise<void> {
     const c = this.lockClient;
+    const lost = this.lockLost;
     this.lockClient = null;
     if (!c) return;
+    c.removeListener('error', this.onLockError);
+    c.removeListener('end', this.onLockError);
+    if (lost) {
+      c.release(true);
+      return;
+    }
     try {
       await c.query('SELECT pg_advisory_unlock_all()');
       c.release();
@@ -93,19 +187,36 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
+  /** Events stored beyond the checkpoint, visible or not yet (gap safety), up to the cap. */
+  private async countBehind(): Promise<number> {
+    const cp = await ComplianceProjector.readCheckpoint(this.store.pool, PROJECTION_NAME);
+    const { rows } = await this.store.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (
+         SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+          LIMIT ${LAG_COUNT_CAP}) x`,
+      [cp.transactionId, cp.globalPosition],
+    );
+    this.lagCountedAt = Date.now();
+    return rows[0].n;
+  }
+
   private async loop(): Promise<void> {
-    let backoff = this.config.projector.idleMs;
+    const idle = this.config.projector.idleMs;
+    const maxBackoff = Math.max(MAX_BACKOFF_MS, idle);
+    let backoff = idle;
     while (!this.stopped) {
       try {
         if (this.paused > 0) {
-          await sleep(this.config.projector.idleMs);
+          await sleep(idle);
           continue;
         }
         if (!(await this.tryLock())) {
           this.state = 'standby';
-          await sleep(Math.max(1000, this.config.projector.idleMs * 5));
+          this.behind = null;
+          await sleep(Math.max(1000, idle * 5));
           continue;
         }
+        if (!(await this.stillLeading())) continue;
         const applied = await this.calendar.applyIfChanged(this.projector);
         if (applied?.outcome === 'applied')
           this.logger.log(
@@ -113,19 +224,23 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
           );
         const n = await this.projector.runBatch(LIVE_TARGET, this.config.projector.batchSize);
         this.projectedEvents += n;
-        this.state = n === 0 ? 'caught-up' : 'running';
+        if (n === 0 || Date.now() - this.lagCountedAt >= LAG_EVERY_MS)
+          this.behind = await this.countBehind();
+        this.state = n > 0 ? 'running' : this.behind! > 0 ? 'behind' : 'caught-up';
         this.lastError = null;
-        backoff = this.config.projector.idleMs;
-        if (n === 0) await sleep(this.config.projector.idleMs);
+        this.lastErrorAt = null;
+        backoff = idle;
+        if (n === 0) await sleep(idle);
       } catch (err) {
         this.state = 'error';
         this.lastError = (err as Error).message;
+        this.lastErrorAt = new Date().toISOString();
         this.logger.error(
           `projection failed, retrying in ${backoff} ms: ${(err as Error).message}`,
         );
         await this.releaseLock(); // the lock's session may be the broken one
         await sleep(backoff);
-        backoff = Math.min(backoff * 2, 30_000);
+        backoff = Math.min(backoff * 2, maxBackoff);
       }
     }
   }

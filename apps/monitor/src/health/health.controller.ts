@@ -35,7 +35,7 @@ export class HealthController {
     const ok = database === 'up';
     res.status(ok ? 200 : 503);
     // error texts stay out of this open endpoint (they can quote data): see /v1/admin/projections
-    const projector = { state: this.projector.state };
+    const projector = this.projector.health(); // state, behind (events), lastErrorAt
     const problems = [
       ...(projector.state === 'error' ? ['projector'] : []),
       ...Object.entries(components)
