@@ -97,12 +97,16 @@ export class RebuildService implements OnApplicationBootstrap {
       if (rows.length === 0) return;
     }
     const c = await pool.connect();
+    // a connection that may still hold the lock never goes back to the pool
+    let broken = true;
     try {
       const { rows } = await c.query<{ ok: boolean }>(
         'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
         [REBUILD_LOCK],
       );
+      broken = false;
       if (!rows[0].ok) return; // a rebuild is running somewhere
+      broken = true;
       try {
         await c.query('BEGIN');
         const marked = await c.query(
@@ -119,9 +123,10 @@ export class RebuildService implements OnApplicationBootstrap {
         throw err;
       } finally {
         await c.query('SELECT pg_advisory_unlock(hashtext($1))', [REBUILD_LOCK]);
+        broken = false;
       }
     } finally {
-      c.release();
+      c.release(broken);
     }
   }
 
@@ -211,8 +216,12 @@ export class RebuildService implements OnApplicationBootstrap {
         throw err;
       }
     } finally {
-      await lock.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
-      lock.release();
+      // a connection that may still hold the locks never goes back to the pool
+      const unlocked = await lock.query('SELECT pg_advisory_unlock_all()').then(
+        () => true,
+        () => false,
+      );
+      lock.release(!unlocked);
     }
   }
 
