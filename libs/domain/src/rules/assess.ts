@@ -18,6 +18,7 @@ import type {
   ContractAssessment,
   ContractStage,
   DataQualityFlag,
+  InvoiceTrack,
   Obligation,
   ObligationRule,
   PaymentTrack,
@@ -25,6 +26,22 @@ import type {
 } from './types';
 
 type FactOf<T extends ContractFact['type']> = Extract<ContractFact, { type: T }>;
+type Flag = (f: DataQualityFlag) => void;
+
+/** The facts of a contract that count, by kind: the singletons of its lifecycle, the lists. */
+interface ContractFacts {
+  award?: FactOf<'AwardNoticeIssued'>;
+  signed?: FactOf<'ContractSigned'>;
+  announced?: FactOf<'ContractAnnounced'>;
+  filed?: FactOf<'ContractFiled'>;
+  performed?: FactOf<'PerformanceCompleted'>;
+  /** a passed acceptance (a failed one fulfils nothing) */
+  accepted?: FactOf<'AcceptanceCompleted'>;
+  terminated?: FactOf<'ContractTerminated'>;
+  invoices: FactOf<'InvoiceReceived'>[];
+  payments: FactOf<'PaymentMade'>[];
+  exemptions: FactOf<'ObligationExempted'>[];
+}
 
 /**
  * Evaluates a contract's whole history against the rules of SPEC §3. Pure and deterministic:
@@ -38,6 +55,9 @@ type FactOf<T extends ContractFact['type']> = Extract<ContractFact, { type: T }>
  * correction of the record, not a business event); a retraction's own flag counts from its
  * date. The obligations' dates agree with those of the whole history up to `asOf`: for every
  * day T ≤ `asOf` an obligation has the same status in both.
+ *
+ * The steps below each build a part of the assessment (flags in the order they are raised);
+ * they mutate only what this call has created.
  */
 export function assessContract(
   contractId: string,
@@ -46,12 +66,73 @@ export function assessContract(
   asOf?: BusinessDate,
 ): ContractAssessment {
   const dataQuality: DataQualityFlag[] = [];
-  const flag = (f: DataQualityFlag) => dataQuality.push(f);
+  const flag: Flag = (f) => dataQuality.push(f);
   const by = (f: ContractFact) => asOf === undefined || f.date <= asOf;
   const live = liveFacts(facts).filter(by);
 
-  // A retraction may arrive before the fact it names (SPEC §2: any arrival order); that fact
-  // will be void when it comes. Until then the retraction stands out here.
+  flagRetractionsAhead(facts, by, flag);
+  const c = collectFacts(live, flag);
+  flagLifecycleOrder(c, live.length > 0, flag);
+  const amountFen = c.signed?.amountFen ?? c.award?.awardAmountFen;
+
+  const obligations = deadlineObligations(c, cal);
+  const { invoices, payments } = allocatePayments(c.invoices, c.payments, flag);
+  obligations.push(...paymentObligations(invoices, c, cal));
+  if (amountFen !== undefined) flagExcessOverContract(invoices, payments, amountFen, flag);
+
+  const endedOn = earliest(c.performed?.date, c.terminated?.date);
+  const prepayment = c.signed ? prepaymentTrack(c.signed, c.award, payments, endedOn, flag) : null;
+  applyExemptions(c.exemptions, obligations, prepayment, flag);
+  if (c.terminated) cancelOnTermination(obligations, c.terminated.date);
+
+  return {
+    contractId,
+    ...(c.award && {
+      purchasingUnit: c.award.purchasingUnit,
+      supplier: { ...c.award.supplier, sme: isSme(c.award.supplier.size) },
+      project: c.award.project,
+      awardAmountFen: c.award.awardAmountFen,
+    }),
+    ...(amountFen !== undefined && { amountFen }),
+    ...(c.signed?.prepaymentRatio !== undefined && { prepaymentRatio: c.signed.prepaymentRatio }),
+    ...(c.award && { awardedOn: c.award.date }),
+    ...(c.signed && { signedOn: c.signed.date }),
+    ...(c.announced && { announcedOn: c.announced.date }),
+    ...(c.filed && { filedOn: c.filed.date }),
+    ...(c.performed && { performanceCompletedOn: c.performed.date }),
+    ...(c.accepted && { acceptedOn: c.accepted.date }),
+    ...(c.terminated && { terminatedOn: c.terminated.date }),
+    stage: stageOf(c),
+    obligations,
+    prepayment,
+    invoices,
+    payments,
+    dataQuality,
+  };
+}
+
+/** Retractions applied (the retracted fact is gone, whatever its date), then sorted. */
+function liveFacts(facts: readonly ContractFact[]): ContractFact[] {
+  const retracted = new Set<string>();
+  for (const f of facts)
+    if (f.type === 'EventRetracted') retracted.add(f.retractedEventId.toLowerCase());
+  return facts
+    .filter((f) => f.type !== 'EventRetracted' && !retracted.has(f.eventId.toLowerCase()))
+    .sort(
+      (a, b) =>
+        byBusinessTime(a, b) || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0),
+    );
+}
+
+/**
+ * A retraction may arrive before the fact it names (SPEC §2: any arrival order); that fact
+ * will be void when it comes. Until then the retraction stands out here (in eventId order).
+ */
+function flagRetractionsAhead(
+  facts: readonly ContractFact[],
+  by: (f: ContractFact) => boolean,
+  flag: Flag,
+): void {
   const received = new Set(facts.map((f) => f.eventId.toLowerCase()));
   const ahead = facts
     .filter((f): f is FactOf<'EventRetracted'> => f.type === 'EventRetracted')
@@ -63,18 +144,11 @@ export function assessContract(
       message: `retraction of event ${f.retractedEventId.toLowerCase()}, which this contract has not received (yet)`,
       eventId: f.eventId,
     });
+}
 
-  let award: FactOf<'AwardNoticeIssued'> | undefined;
-  let signed: FactOf<'ContractSigned'> | undefined;
-  let announced: FactOf<'ContractAnnounced'> | undefined;
-  let filed: FactOf<'ContractFiled'> | undefined;
-  let performed: FactOf<'PerformanceCompleted'> | undefined;
-  let accepted: FactOf<'AcceptanceCompleted'> | undefined;
-  let terminated: FactOf<'ContractTerminated'> | undefined;
-  const invoiceFacts: FactOf<'InvoiceReceived'>[] = [];
-  const paymentFacts: FactOf<'PaymentMade'>[] = [];
-  const exemptions: FactOf<'ObligationExempted'>[] = [];
-
+/** Sorts the live facts (in business-time order) by kind. */
+function collectFacts(live: readonly ContractFact[], flag: Flag): ContractFacts {
+  const c: ContractFacts = { invoices: [], payments: [], exemptions: [] };
   /** singletons: the first in business time counts; the store refuses a second, so flag it */
   const first = <T extends ContractFact>(held: T | undefined, f: T): T => {
     if (held === undefined) return f;
@@ -88,34 +162,34 @@ export function assessContract(
   for (const f of live) {
     switch (f.type) {
       case 'AwardNoticeIssued':
-        award = first(award, f);
+        c.award = first(c.award, f);
         break;
       case 'ContractSigned':
-        signed = first(signed, f);
+        c.signed = first(c.signed, f);
         break;
       case 'ContractAnnounced':
-        announced = first(announced, f);
+        c.announced = first(c.announced, f);
         break;
       case 'ContractFiled':
-        filed = first(filed, f);
+        c.filed = first(c.filed, f);
         break;
       case 'PerformanceCompleted':
-        performed = first(performed, f);
+        c.performed = first(c.performed, f);
         break;
       case 'AcceptanceCompleted':
-        if (f.passed) accepted = first(accepted, f);
+        if (f.passed) c.accepted = first(c.accepted, f);
         break;
       case 'ContractTerminated':
-        terminated = first(terminated, f);
+        c.terminated = first(c.terminated, f);
         break;
       case 'InvoiceReceived':
-        invoiceFacts.push(f);
+        c.invoices.push(f);
         break;
       case 'PaymentMade':
-        paymentFacts.push(f);
+        c.payments.push(f);
         break;
       case 'ObligationExempted':
-        exemptions.push(f);
+        c.exemptions.push(f);
         break;
       case 'EventRetracted':
         break; // removed by liveFacts
@@ -125,9 +199,13 @@ export function assessContract(
       }
     }
   }
+  return c;
+}
 
-  // Lifecycle order, compared on business instants.
-  if (live.length > 0 && !award) {
+/** Lifecycle order, compared on business instants; the signed amount against the award's. */
+function flagLifecycleOrder(c: ContractFacts, anyFact: boolean, flag: Flag): void {
+  const { award, signed, announced, filed, performed, accepted } = c;
+  if (anyFact && !award) {
     flag({
       code: Q.CONTRACT_UNKNOWN,
       message: 'facts recorded for a contract without an award notice',
@@ -170,78 +248,110 @@ export function assessContract(
       eventId: signed.eventId,
     });
   }
-  const amountFen = signed?.amountFen ?? award?.awardAmountFen;
+}
 
-  // Deadline obligations.
-  const obligations: Obligation[] = [];
-  const open = (
-    def: RuleDefinition<ObligationRule, Period>,
-    key: string,
-    startedOn: BusinessDate,
-    fulfilledOn: BusinessDate | null,
-  ): Obligation => {
-    const d = deadlineOf(startedOn, def.period, cal);
-    const o: Obligation = {
-      rule: def.id,
-      key,
-      startedOn,
-      deadline: d.date,
-      fulfilledOn,
-      exemptedOn: null,
-      cancelledOn: null,
-      provisional: d.provisional,
-      workingDayRule: def.period.unit === 'workingDays',
-    };
-    obligations.push(o);
-    return o;
+/** An obligation of rule `def` started on `startedOn`, its deadline from the calendar. */
+function obligationOf(
+  def: RuleDefinition<ObligationRule, Period>,
+  key: string,
+  startedOn: BusinessDate,
+  fulfilledOn: BusinessDate | null,
+  cal: WorkCalendar,
+): Obligation {
+  const d = deadlineOf(startedOn, def.period, cal);
+  return {
+    rule: def.id,
+    key,
+    startedOn,
+    deadline: d.date,
+    fulfilledOn,
+    exemptedOn: null,
+    cancelledOn: null,
+    provisional: d.provisional,
+    workingDayRule: def.period.unit === 'workingDays',
   };
-  if (award) open(SIGNING_RULE, 'signing', award.date, signed?.date ?? null);
-  if (signed) {
-    open(ANNOUNCEMENT_RULE, 'announcement', signed.date, announced?.date ?? null);
-    open(FILING_RULE, 'filing', signed.date, filed?.date ?? null);
-  }
-  if (performed) open(ACCEPTANCE_RULE, 'acceptance', performed.date, accepted?.date ?? null);
+}
 
-  // Invoices, payments and their obligations.
-  const { invoices, payments } = allocatePayments(invoiceFacts, paymentFacts, flag);
+/** The lifecycle's deadline obligations: signing, announcement, filing, acceptance. */
+function deadlineObligations(c: ContractFacts, cal: WorkCalendar): Obligation[] {
+  const out: Obligation[] = [];
+  if (c.award)
+    out.push(obligationOf(SIGNING_RULE, 'signing', c.award.date, c.signed?.date ?? null, cal));
+  if (c.signed) {
+    const on = c.signed.date;
+    out.push(obligationOf(ANNOUNCEMENT_RULE, 'announcement', on, c.announced?.date ?? null, cal));
+    out.push(obligationOf(FILING_RULE, 'filing', on, c.filed?.date ?? null, cal));
+  }
+  if (c.performed) {
+    const on = c.performed.date;
+    out.push(obligationOf(ACCEPTANCE_RULE, 'acceptance', on, c.accepted?.date ?? null, cal));
+  }
+  return out;
+}
+
+/**
+ * One payment obligation per invoice whose condition is met (signing; acceptance for a final
+ * invoice), in invoice order; sets the invoice's condition, start, due date and provisional
+ * flag from it.
+ */
+function paymentObligations(
+  invoices: readonly InvoiceTrack[],
+  c: ContractFacts,
+  cal: WorkCalendar,
+): Obligation[] {
+  const out: Obligation[] = [];
   for (const inv of invoices) {
-    const condition = inv.stage === 'final' ? accepted?.date : signed?.date;
+    const condition = inv.stage === 'final' ? c.accepted?.date : c.signed?.date;
     if (condition === undefined) continue;
     inv.conditionOn = condition;
     inv.startedOn = maxDate(inv.receivedOn, condition);
-    const o = open(
+    const o = obligationOf(
       PAYMENT_RULE,
       `payment:${inv.invoiceNo}`,
       inv.startedOn,
       inv.paidOn === null ? null : maxDate(inv.paidOn, inv.startedOn),
+      cal,
     );
     o.invoiceNo = inv.invoiceNo;
     inv.dueOn = o.deadline;
     inv.provisional = o.provisional;
+    out.push(o);
   }
-  if (amountFen !== undefined) {
-    const inv = firstExceeding(invoices, amountFen);
-    if (inv) {
-      flag({
-        code: Q.INVOICE_EXCEEDS_CONTRACT,
-        message: `with invoice ${inv.invoiceNo} the invoices exceed the contract amount ${fenToYuan(amountFen)}`,
-        eventId: inv.eventId,
-      });
-    }
-    const pay = firstExceeding(payments, amountFen);
-    if (pay) {
-      flag({
-        code: Q.PAYMENT_EXCEEDS_CONTRACT,
-        message: `with payment ${pay.paymentId} the payments exceed the contract amount ${fenToYuan(amountFen)}`,
-        eventId: pay.eventId,
-      });
-    }
+  return out;
+}
+
+/** Flags the invoice, and the payment, with which the running total exceeds the contract. */
+function flagExcessOverContract(
+  invoices: readonly InvoiceTrack[],
+  payments: readonly PaymentTrack[],
+  amountFen: bigint,
+  flag: Flag,
+): void {
+  const inv = firstExceeding(invoices, amountFen);
+  if (inv) {
+    flag({
+      code: Q.INVOICE_EXCEEDS_CONTRACT,
+      message: `with invoice ${inv.invoiceNo} the invoices exceed the contract amount ${fenToYuan(amountFen)}`,
+      eventId: inv.eventId,
+    });
   }
+  const pay = firstExceeding(payments, amountFen);
+  if (pay) {
+    flag({
+      code: Q.PAYMENT_EXCEEDS_CONTRACT,
+      message: `with payment ${pay.paymentId} the payments exceed the contract amount ${fenToYuan(amountFen)}`,
+      eventId: pay.eventId,
+    });
+  }
+}
 
-  const endedOn = earliest(performed?.date, terminated?.date);
-  const prepayment = signed ? prepaymentTrack(signed, award, payments, endedOn, flag) : null;
-
-  // Exemptions (正当理由), recorded by an inspector.
+/** Exemptions (正当理由), recorded by an inspector: the first one of an obligation counts. */
+function applyExemptions(
+  exemptions: readonly FactOf<'ObligationExempted'>[],
+  obligations: readonly Obligation[],
+  prepayment: PrepaymentTrack | null,
+  flag: Flag,
+): void {
   for (const e of exemptions) {
     if (e.rule === 'prepayment') {
       if (prepayment) prepayment.exemptedOn ??= e.date;
@@ -252,65 +362,26 @@ export function assessContract(
     if (o) o.exemptedOn ??= e.date;
     else unknownExemption(e, flag);
   }
-
-  // Termination cancels what was running and unfulfilled on that day; later obligations (a
-  // settlement invoice) still run.
-  if (terminated) {
-    const x = terminated.date;
-    for (const o of obligations) {
-      if (o.startedOn <= x && !(o.fulfilledOn !== null && o.fulfilledOn <= x)) o.cancelledOn = x;
-    }
-  }
-
-  const stage: ContractStage = terminated
-    ? 'terminated'
-    : accepted
-      ? 'accepted'
-      : performed
-        ? 'performed'
-        : signed
-          ? 'signed'
-          : award
-            ? 'awarded'
-            : 'unknown';
-
-  return {
-    contractId,
-    ...(award && {
-      purchasingUnit: award.purchasingUnit,
-      supplier: { ...award.supplier, sme: isSme(award.supplier.size) },
-      project: award.project,
-      awardAmountFen: award.awardAmountFen,
-    }),
-    ...(amountFen !== undefined && { amountFen }),
-    ...(signed?.prepaymentRatio !== undefined && { prepaymentRatio: signed.prepaymentRatio }),
-    ...(award && { awardedOn: award.date }),
-    ...(signed && { signedOn: signed.date }),
-    ...(announced && { announcedOn: announced.date }),
-    ...(filed && { filedOn: filed.date }),
-    ...(performed && { performanceCompletedOn: performed.date }),
-    ...(accepted && { acceptedOn: accepted.date }),
-    ...(terminated && { terminatedOn: terminated.date }),
-    stage,
-    obligations,
-    prepayment,
-    invoices,
-    payments,
-    dataQuality,
-  };
 }
 
-/** Retractions applied (the retracted fact is gone, whatever its date), then sorted. */
-function liveFacts(facts: readonly ContractFact[]): ContractFact[] {
-  const retracted = new Set<string>();
-  for (const f of facts)
-    if (f.type === 'EventRetracted') retracted.add(f.retractedEventId.toLowerCase());
-  return facts
-    .filter((f) => f.type !== 'EventRetracted' && !retracted.has(f.eventId.toLowerCase()))
-    .sort(
-      (a, b) =>
-        byBusinessTime(a, b) || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0),
-    );
+/**
+ * Termination cancels what was running and unfulfilled on that day; later obligations (a
+ * settlement invoice) still run.
+ */
+function cancelOnTermination(obligations: readonly Obligation[], x: BusinessDate): void {
+  for (const o of obligations) {
+    if (o.startedOn <= x && !(o.fulfilledOn !== null && o.fulfilledOn <= x)) o.cancelledOn = x;
+  }
+}
+
+/** The furthest lifecycle step reached. */
+function stageOf(c: ContractFacts): ContractStage {
+  if (c.terminated) return 'terminated';
+  if (c.accepted) return 'accepted';
+  if (c.performed) return 'performed';
+  if (c.signed) return 'signed';
+  if (c.award) return 'awarded';
+  return 'unknown';
 }
 
 function prepaymentTrack(
@@ -318,7 +389,7 @@ function prepaymentTrack(
   award: FactOf<'AwardNoticeIssued'> | undefined,
   payments: readonly PaymentTrack[],
   endedOn: BusinessDate | undefined,
-  flag: (f: DataQualityFlag) => void,
+  flag: Flag,
 ): PrepaymentTrack {
   if (!award) {
     flag({
@@ -360,10 +431,7 @@ function firstExceeding<T extends { amountFen: bigint }>(
   return items.find((i) => (sum += i.amountFen) > limit);
 }
 
-function unknownExemption(
-  e: FactOf<'ObligationExempted'>,
-  flag: (f: DataQualityFlag) => void,
-): void {
+function unknownExemption(e: FactOf<'ObligationExempted'>, flag: Flag): void {
   flag({
     code: Q.EXEMPTION_UNKNOWN_OBLIGATION,
     message: `exemption for ${e.rule} "${e.key}" names no obligation of this contract`,
