@@ -42,22 +42,57 @@ export interface DecisionState {
   retractedAhead: Map<string, string>;
 }
 
+/**
+ * The only `data` fields the decider reads (identity, retraction target, exemption): a store
+ * loading a stream's history for it need not load the rest.
+ */
+export const DECISION_FIELDS = [
+  'passed',
+  'invoiceNo',
+  'paymentId',
+  'retractedEventId',
+  'rule',
+  'key',
+] as const;
+
 /** What the caller knows beyond the stream: events stored in OTHER contracts' streams. */
 export interface DecideContext {
   storedElsewhere?: ReadonlySet<string>;
 }
 
-export type Decision =
-  { ok: true } | { ok: false; code: string; status: 400 | 404 | 409; message: string };
+/**
+ * The codes a decision refuses a fact with. Stable: clients and the dead-letter topic depend
+ * on them (the HTTP status of each is the platform's, in its code table).
+ */
+export const DecisionCodes = {
+  ALREADY_AWARDED: 'CONTRACT.ALREADY_AWARDED',
+  ALREADY_SIGNED: 'CONTRACT.ALREADY_SIGNED',
+  ALREADY_ANNOUNCED: 'CONTRACT.ALREADY_ANNOUNCED',
+  ALREADY_FILED: 'CONTRACT.ALREADY_FILED',
+  PERFORMANCE_ALREADY_COMPLETED: 'CONTRACT.PERFORMANCE_ALREADY_COMPLETED',
+  ALREADY_ACCEPTED: 'CONTRACT.ALREADY_ACCEPTED',
+  ALREADY_TERMINATED: 'CONTRACT.ALREADY_TERMINATED',
+  INVOICE_ALREADY_RECEIVED: 'CONTRACT.INVOICE_ALREADY_RECEIVED',
+  PAYMENT_ALREADY_RECORDED: 'CONTRACT.PAYMENT_ALREADY_RECORDED',
+  ALREADY_EXEMPTED: 'CONTRACT.ALREADY_EXEMPTED',
+  RETRACTED_EVENT_NOT_FOUND: 'CONTRACT.RETRACTED_EVENT_NOT_FOUND',
+  ALREADY_RETRACTED: 'CONTRACT.EVENT_ALREADY_RETRACTED',
+  RETRACTION_NOT_RETRACTABLE: 'CONTRACT.RETRACTION_NOT_RETRACTABLE',
+  OWNED_BY_ANOTHER_PLATFORM: 'CONTRACT.OWNED_BY_ANOTHER_PLATFORM',
+  NOT_ALLOWED_ON_INGESTION: 'EVENT.NOT_ALLOWED_ON_INGESTION',
+} as const;
+export type DecisionCode = (typeof DecisionCodes)[keyof typeof DecisionCodes];
 
-export const SINGLETON_CODES: Record<string, string> = {
-  AwardNoticeIssued: 'CONTRACT.ALREADY_AWARDED',
-  ContractSigned: 'CONTRACT.ALREADY_SIGNED',
-  ContractAnnounced: 'CONTRACT.ALREADY_ANNOUNCED',
-  ContractFiled: 'CONTRACT.ALREADY_FILED',
-  PerformanceCompleted: 'CONTRACT.PERFORMANCE_ALREADY_COMPLETED',
-  AcceptanceCompleted: 'CONTRACT.ALREADY_ACCEPTED',
-  ContractTerminated: 'CONTRACT.ALREADY_TERMINATED',
+export type Decision = { ok: true } | { ok: false; code: DecisionCode; message: string };
+
+export const SINGLETON_CODES: Record<string, DecisionCode> = {
+  AwardNoticeIssued: DecisionCodes.ALREADY_AWARDED,
+  ContractSigned: DecisionCodes.ALREADY_SIGNED,
+  ContractAnnounced: DecisionCodes.ALREADY_ANNOUNCED,
+  ContractFiled: DecisionCodes.ALREADY_FILED,
+  PerformanceCompleted: DecisionCodes.PERFORMANCE_ALREADY_COMPLETED,
+  AcceptanceCompleted: DecisionCodes.ALREADY_ACCEPTED,
+  ContractTerminated: DecisionCodes.ALREADY_TERMINATED,
 };
 
 export function emptyDecisionState(): DecisionState {
@@ -87,10 +122,10 @@ export function identityOf(type: string, data: Record<string, unknown>): string 
   }
 }
 
-function conflictCode(identity: string): string {
-  if (identity.startsWith('invoice:')) return 'CONTRACT.INVOICE_ALREADY_RECEIVED';
-  if (identity.startsWith('payment:')) return 'CONTRACT.PAYMENT_ALREADY_RECORDED';
-  if (identity.startsWith('exemption:')) return 'CONTRACT.ALREADY_EXEMPTED';
+function conflictCode(identity: string): DecisionCode {
+  if (identity.startsWith('invoice:')) return DecisionCodes.INVOICE_ALREADY_RECEIVED;
+  if (identity.startsWith('payment:')) return DecisionCodes.PAYMENT_ALREADY_RECORDED;
+  if (identity.startsWith('exemption:')) return DecisionCodes.ALREADY_EXEMPTED;
   return SINGLETON_CODES[identity];
 }
 
@@ -108,8 +143,7 @@ export function decide(
   ) {
     return {
       ok: false,
-      status: 409,
-      code: 'CONTRACT.OWNED_BY_ANOTHER_PLATFORM',
+      code: DecisionCodes.OWNED_BY_ANOTHER_PLATFORM,
       message:
         'this contract was created by another platform; only that platform may add to or correct its history',
     };
@@ -117,8 +151,7 @@ export function decide(
   if (cmd.type === 'ObligationExempted' && origin !== 'inspector') {
     return {
       ok: false,
-      status: 400,
-      code: 'EVENT.NOT_ALLOWED_ON_INGESTION',
+      code: DecisionCodes.NOT_ALLOWED_ON_INGESTION,
       message:
         'ObligationExempted is recorded by an inspector through the exemptions API, not by a platform',
     };
@@ -132,16 +165,14 @@ export function decide(
       if (context.storedElsewhere?.has(targetId)) {
         return {
           ok: false,
-          status: 409,
-          code: 'CONTRACT.RETRACTED_EVENT_NOT_FOUND',
+          code: DecisionCodes.RETRACTED_EVENT_NOT_FOUND,
           message: `event ${targetId} belongs to another contract, not to this one's history`,
         };
       }
       if (state.retractedAhead.has(targetId)) {
         return {
           ok: false,
-          status: 409,
-          code: 'CONTRACT.EVENT_ALREADY_RETRACTED',
+          code: DecisionCodes.ALREADY_RETRACTED,
           message: `event ${targetId} is already retracted (by ${state.retractedAhead.get(targetId)})`,
         };
       }
@@ -150,24 +181,21 @@ export function decide(
     if (target.type === 'EventRetracted') {
       return {
         ok: false,
-        status: 409,
-        code: 'CONTRACT.RETRACTION_NOT_RETRACTABLE',
+        code: DecisionCodes.RETRACTION_NOT_RETRACTABLE,
         message: 'a retraction cannot be retracted',
       };
     }
     if (target.type === 'ObligationExempted' && origin !== 'inspector') {
       return {
         ok: false,
-        status: 400,
-        code: 'EVENT.NOT_ALLOWED_ON_INGESTION',
+        code: DecisionCodes.NOT_ALLOWED_ON_INGESTION,
         message: 'an exemption can only be withdrawn by an inspector',
       };
     }
     if (target.retracted) {
       return {
         ok: false,
-        status: 409,
-        code: 'CONTRACT.EVENT_ALREADY_RETRACTED',
+        code: DecisionCodes.ALREADY_RETRACTED,
         message: `event ${targetId} is already retracted`,
       };
     }
@@ -180,7 +208,6 @@ export function decide(
     if (holder !== undefined && holder !== cmd.eventId.toLowerCase()) {
       return {
         ok: false,
-        status: 409,
         code: conflictCode(identity),
         message: `this contract already has ${identity.replace(':', ' ')} (event ${holder}); retract it first to replace it`,
       };

@@ -119,8 +119,15 @@ export class PgEventStore {
     return new Map(rows.map((r) => [r.event_id, r.stream_id]));
   }
 
-  /** The history of several streams in one query, in stream order. */
-  async loadStreams(c: Sql, streamIds: string[]): Promise<StreamHistoryRow[]> {
+  /**
+   * The history of several streams in one query, in stream order: of `data` only the named
+   * fields (the decider names what it reads), and the platform of each stream's first event.
+   */
+  async loadStreams(
+    c: Sql,
+    streamIds: string[],
+    fields: readonly string[],
+  ): Promise<StreamHistoryRow[]> {
     if (streamIds.length === 0) return [];
     const { rows } = await this.q<{
       stream_id: string;
@@ -131,12 +138,9 @@ export class PgEventStore {
       platform_id: string | null;
     }>(
       c,
-      // only the fields that decide identity and ownership (the decider never reads the rest)
       `SELECT stream_id, stream_version, event_id::text, type,
               CASE WHEN stream_version = 1 THEN metadata->'source'->>'platformId' END AS platform_id,
-              jsonb_strip_nulls(jsonb_build_object(
-                'passed', data->'passed', 'invoiceNo', data->'invoiceNo', 'paymentId', data->'paymentId',
-                'retractedEventId', data->'retractedEventId', 'rule', data->'rule', 'key', data->'key')) AS data
+              ${fieldsSql(fields)} AS data
          FROM events WHERE stream_id = ANY($1::text[])
         ORDER BY stream_id, stream_version`,
       [streamIds],
@@ -409,6 +413,24 @@ export class PgEventStore {
       data: r.data,
     }));
   }
+}
+
+const fieldSqlCache = new Map<string, string>();
+
+/** `jsonb_strip_nulls(jsonb_build_object('f', data->'f', …))` for field names of ours. */
+function fieldsSql(fields: readonly string[]): string {
+  const key = fields.join(',');
+  let sql = fieldSqlCache.get(key);
+  if (sql === undefined) {
+    for (const f of fields)
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(f)) throw new Error(`not a field name: ${f}`);
+    sql =
+      fields.length === 0
+        ? `'{}'::jsonb`
+        : `jsonb_strip_nulls(jsonb_build_object(${fields.map((f) => `'${f}', data->'${f}'`).join(', ')}))`;
+    fieldSqlCache.set(key, sql);
+  }
+  return sql;
 }
 
 // The text casts keep bigint/xid8 exact in JavaScript. They shadow the column names in

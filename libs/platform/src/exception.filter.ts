@@ -4,20 +4,8 @@ import type { Request, Response } from 'express';
 import { correlationIdOf } from './correlation';
 import { QUERY_CANCELED } from './database.module';
 import { AppError } from './errors';
-
-const HTTP_CODES: Record<number, string> = {
-  400: 'REQUEST.VALIDATION_FAILED',
-  401: 'AUTH.UNAUTHORIZED',
-  403: 'AUTH.FORBIDDEN',
-  404: 'REQUEST.NOT_FOUND',
-  405: 'REQUEST.METHOD_NOT_ALLOWED',
-  406: 'REQUEST.NOT_ACCEPTABLE',
-  409: 'REQUEST.CONFLICT',
-  413: 'REQUEST.PAYLOAD_TOO_LARGE',
-  415: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
-  429: 'REQUEST.TOO_MANY_REQUESTS',
-  503: 'SERVICE.UNAVAILABLE',
-};
+import { codeOfStatus } from './codes';
+import { ErrorCodes } from '@app/contracts';
 
 /** Seconds a client should wait before retrying a 503 (database away, query timed out). */
 const RETRY_AFTER_SECONDS = 5;
@@ -33,7 +21,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const correlationId = correlationIdOf(req);
     let statusCode = 500;
-    let code = 'SERVICE.INTERNAL_ERROR';
+    let code: string = ErrorCodes.INTERNAL;
     let message = 'internal error';
     let details: unknown;
 
@@ -52,18 +40,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (isBodyParserError(exception)) {
       statusCode = exception.status;
       if (exception.type === 'entity.too.large') {
-        code = 'REQUEST.PAYLOAD_TOO_LARGE';
+        code = ErrorCodes.PAYLOAD_TOO_LARGE;
         message = 'request body too large';
       } else if (exception.type === 'entity.parse.failed') {
-        code = 'EVENT.INVALID_JSON';
+        code = ErrorCodes.INVALID_JSON;
         message = 'request body is not valid JSON';
       } else if (exception.type === 'entity.verify.failed') {
         // our verify() refuses bodies that are not UTF-8 (see bootstrap.ts)
         statusCode = 400;
-        code = 'REQUEST.INVALID_ENCODING';
+        code = ErrorCodes.INVALID_ENCODING;
         message = 'the request body is not valid UTF-8';
       } else {
-        code = HTTP_CODES[statusCode] ?? `HTTP.${statusCode}`;
+        code = codeOfStatus(statusCode) ?? `HTTP.${statusCode}`;
         message = exception.message;
       }
     } else if (exception instanceof AppError) {
@@ -73,7 +61,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const body = exception.getResponse() as
         string | { message?: unknown; code?: string; details?: unknown };
       code =
-        (typeof body === 'object' && body.code) || HTTP_CODES[statusCode] || `HTTP.${statusCode}`;
+        (typeof body === 'object' && body.code) || codeOfStatus(statusCode) || `HTTP.${statusCode}`;
       const msg = typeof body === 'string' ? body : body.message;
       if (Array.isArray(msg)) {
         message = 'the request is not valid';
@@ -84,19 +72,19 @@ export class AllExceptionsFilter implements ExceptionFilter {
       }
     } else if ((exception as { code?: unknown })?.code === QUERY_CANCELED) {
       statusCode = 503;
-      code = 'QUERY.TIMEOUT';
+      code = ErrorCodes.QUERY_TIMEOUT;
       message =
         'the query took longer than the service allows (QUERY_TIMEOUT_MS); narrow it (filters, a later asOf) or retry later';
     } else if (isDatabaseUnavailable(exception)) {
       statusCode = 503;
-      code = 'SERVICE.UNAVAILABLE';
+      code = ErrorCodes.UNAVAILABLE;
       message = 'the database is not available; retry later (nothing of this request was stored)';
       this.logger.warn(`database unavailable [${correlationId}]: ${(exception as Error)?.message}`);
     } else if (isDataError(exception)) {
       // the database refused a value of the request (guarded against at the doors; a
       // request must never answer 500 for its own content)
       statusCode = 400;
-      code = 'REQUEST.VALIDATION_FAILED';
+      code = ErrorCodes.VALIDATION_FAILED;
       message = 'a value of the request cannot be processed';
       this.logger.warn(`data error [${correlationId}]: ${(exception as Error)?.message}`);
     } else {

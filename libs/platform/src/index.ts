@@ -7,3 +7,5 @@ export * from './embedded-postgres';
 export * from './clock';
 export * from './auth';
 export * from './http-input';
+export * from './codes';
+export * from './backoff';

@@ -41,9 +41,8 @@ function harness(
               code: 'EVENT.INVALID_PAYLOAD',
               message: 'the event is not valid',
               errors: [{ path: 'data.amount', message: 'bad' }],
-              httpStatus: 400,
             }
-          : { eventId: raw.eventId, status: 'accepted', httpStatus: 202 };
+          : { eventId: raw.eventId, status: 'accepted' };
       });
     },
     recordUnparsable: async (rows) => {

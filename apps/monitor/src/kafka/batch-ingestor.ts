@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { MAX_EVENTS_PER_REQUEST } from '@app/contracts';
 import type { RejectedEventRow } from '@app/event-store';
 import type { IngestItem, IngestOutcome } from '../ingestion/record-events/record-events.command';
-import { backoffMs, type Sleeper } from './backoff';
+import { backoffMs, type Sleeper } from '@app/platform';
 import {
   BatchRevoked,
   type BatchControl,

@@ -11,7 +11,7 @@ import { PgEventStore } from '@app/event-store';
 import { APP_CONFIG, type AppConfig } from '@app/platform';
 import { HealthIndicators } from '../health/health-indicators';
 import { RecordEventsCommand } from '../ingestion/record-events/record-events.command';
-import { backoffMs, Sleeper } from './backoff';
+import { backoffMs, Sleeper } from '@app/platform';
 import { BatchIngestor, type StepFailure } from './batch-ingestor';
 import {
   KAFKA_CLIENTS,

@@ -7,7 +7,10 @@ import { PgEventStore } from '@app/event-store';
 import { AppError, Clock, NotFoundError, Roles } from '@app/platform';
 import { LIVE_SCHEMA } from '@app/projections';
 import type { Request } from 'express';
-import { RecordEventsCommand } from '../../ingestion/record-events/record-events.command';
+import {
+  RecordEventsCommand,
+  rejectionError,
+} from '../../ingestion/record-events/record-events.command';
 import { scopeSql } from '@app/projections';
 import { scopeOf } from '../../compliance/access';
 import { RecordExemptionDto } from './exemption.dto';
@@ -74,14 +77,7 @@ export class ExemptionsController {
         'inspector',
       ),
     );
-    if (outcome.status === 'rejected') {
-      throw new AppError(
-        outcome.code!,
-        outcome.message ?? 'rejected',
-        outcome.httpStatus,
-        outcome.errors ?? [],
-      );
-    }
+    if (outcome.status === 'rejected') throw rejectionError(outcome);
     return { eventId, status: outcome.status, contractId, rule: body.rule, key };
   }
 }

@@ -19,7 +19,7 @@ import {
 } from '@app/platform';
 import type { Request, Response } from 'express';
 import { KeepRejectedRequestCommand } from '../keep-rejected-request/keep-rejected-request.command';
-import { RecordEventsCommand, type IngestOutcome } from './record-events.command';
+import { RecordEventsCommand, rejectionError, type IngestOutcome } from './record-events.command';
 import { readEventsBody } from './request-body';
 import { sourceOf } from '../source';
 
@@ -102,15 +102,8 @@ export class EventsController {
       return { results: outcomes.map(toResult) };
     }
     const [outcome] = await this.commands.execute(new RecordEventsCommand([{ raw: body, source }]));
-    if (outcome.status === 'rejected') {
-      throw new AppError(
-        outcome.code!,
-        outcome.message ?? 'rejected',
-        outcome.httpStatus,
-        outcome.errors ?? [],
-      );
-    }
-    res.status(outcome.httpStatus);
+    if (outcome.status === 'rejected') throw rejectionError(outcome);
+    res.status(outcome.status === 'accepted' ? 202 : 200);
     return {
       eventId: outcome.eventId,
       status: outcome.status,

@@ -2,6 +2,7 @@ import { Command } from '@nestjs/cqrs';
 import type { FieldError } from '@app/contracts';
 import type { DecisionOrigin } from '@app/domain';
 import type { EventSource } from '@app/event-store';
+import { AppError, httpStatusOf } from '@app/platform';
 
 /** One raw event as received (already JSON-parsed), with where it came from. */
 export interface IngestItem {
@@ -17,8 +18,6 @@ export interface IngestOutcome {
   code?: string;
   message?: string;
   errors?: FieldError[];
-  /** HTTP status a single-event request answers with */
-  httpStatus: 200 | 202 | 400 | 404 | 409;
 }
 
 /**
@@ -33,4 +32,14 @@ export class RecordEventsCommand extends Command<IngestOutcome[]> {
   ) {
     super();
   }
+}
+
+/** The HTTP error of a rejected outcome: its code, with the status the code table gives. */
+export function rejectionError(o: IngestOutcome): AppError {
+  return new AppError(
+    o.code ?? 'SERVICE.INTERNAL_ERROR',
+    o.message ?? 'rejected',
+    httpStatusOf(o.code ?? ''),
+    o.errors ?? [],
+  );
 }

@@ -2,9 +2,12 @@ import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ErrorCodes, parseEnvelope, type ValidatedEvent } from '@app/contracts';
 import {
-  decide,
+  DECISION_FIELDS,
+  decideBatch,
   emptyDecisionState,
   evolveInPlace,
+  retractionTargets,
+  type BatchFact,
   type DecisionOrigin,
   type DecisionState,
 } from '@app/domain';
@@ -13,9 +16,10 @@ import {
   PgEventStore,
   isDataError,
   type RejectedEventRow,
+  type Sql,
   type StreamAppend,
 } from '@app/event-store';
-import { Clock, ServiceUnavailable } from '@app/platform';
+import { Clock, ServiceUnavailable, backoffMs } from '@app/platform';
 import { RecordEventsCommand, type IngestItem, type IngestOutcome } from './record-events.command';
 
 /** Rounds of reload-and-retry for streams that lost an optimistic-concurrency race. */
@@ -29,20 +33,28 @@ function isTransientConflict(err: unknown): boolean {
   return code === '40P01' || code === '40001';
 }
 
-/** Jittered, growing pause between contended rounds, so that racing writers spread out. */
-function backoff(round: number): Promise<void> {
-  const ms = Math.random() * Math.min(5 * 2 ** round, 200);
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-interface Pending {
+/** A valid event of the batch, not repeated within it, waiting for its decision. */
+interface Pending extends BatchFact {
   index: number;
   event: ValidatedEvent;
   item: IngestItem;
 }
 
+/** What one round decided, and which contracts lost a race and must be decided again. */
+interface RoundResult {
+  outcomes: Map<number, IngestOutcome>;
+  conflicted: Set<string>;
+}
+
+/**
+ * RecordEventsCommand, in named steps: parse (validate, drop repeats within the batch) →
+ * rounds of [dedupe against the store → load the touched histories → decideBatch (pure, in
+ * libs/domain) → append with optimistic concurrency + keep the rejections], one transaction
+ * each, until no contract lost a race → outcomes in batch order.
+ */
 @CommandHandler(RecordEventsCommand)
 export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand> {
   private readonly logger = new Logger(RecordEventsHandler.name);
@@ -79,7 +91,6 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
           code: parsed.code,
           message: parsed.message,
           errors: parsed.errors,
-          httpStatus: 400,
         };
         const raw = item.raw as Record<string, unknown> | null;
         rejections.push({
@@ -94,13 +105,22 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
         });
         continue;
       }
-      const id = parsed.event.eventId;
-      if (seen.has(id)) {
-        outcomes[index] = { eventId: id, status: 'duplicate', httpStatus: 200 };
+      const e = parsed.event;
+      if (seen.has(e.eventId)) {
+        outcomes[index] = { eventId: e.eventId, status: 'duplicate' };
         continue;
       }
-      seen.add(id);
-      pending.push({ index, event: parsed.event, item });
+      seen.add(e.eventId);
+      pending.push({
+        index,
+        event: e,
+        item,
+        eventId: e.eventId,
+        type: e.type,
+        contractId: e.contractId,
+        data: e.data,
+        platformId: item.source.platformId,
+      });
     }
     return { pending, rejections };
   }
@@ -118,7 +138,7 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
     outcomes: IngestOutcome[],
   ): Promise<void> {
     try {
-      await this.appendRounds(origin, pending, rejections, outcomes);
+      await this.appendWithRetries(origin, pending, rejections, outcomes);
       return;
     } catch (err) {
       if (!isDataError(err)) throw err;
@@ -141,9 +161,9 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
     await this.store.transaction((c) =>
       this.store.recordRejections(c, [
         {
-          eventId: p.event.eventId,
-          contractId: p.event.contractId,
-          type: p.event.type,
+          eventId: p.eventId,
+          contractId: p.contractId,
+          type: p.type,
           code: ErrorCodes.UNSTORABLE,
           message,
           errors: [],
@@ -153,20 +173,21 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
       ]),
     );
     outcomes[p.index] = {
-      eventId: p.event.eventId,
+      eventId: p.eventId,
       status: 'rejected',
       code: ErrorCodes.UNSTORABLE,
       message,
       errors: [],
-      httpStatus: 400,
     };
   }
 
   /**
-   * Rounds of dedupe → decide → append, one transaction each; streams that lost an
-   * optimistic-concurrency race are reloaded and decided again in the next round.
+   * Rounds until every pending event has its outcome: contracts that lost an
+   * optimistic-concurrency race (or a deadlock, or a race on an eventId) are reloaded and
+   * decided again, after a jittered pause; at most MAX_ROUNDS, then 503 (nothing of the
+   * unwritten part is stored, so the caller's retry is safe).
    */
-  private async appendRounds(
+  private async appendWithRetries(
     origin: DecisionOrigin,
     pending: Pending[],
     validationRejections: RejectedEventRow[],
@@ -174,139 +195,115 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
   ): Promise<void> {
     for (let round = 1; pending.length > 0 || validationRejections.length > 0; round++) {
       if (round > MAX_ROUNDS) {
-        // Nothing of `pending` was written: the caller may retry safely (eventIds are idempotent).
         throw new ServiceUnavailable(
           `could not append after ${MAX_ROUNDS} concurrent-write retries; retry the request`,
         );
       }
+      let result: RoundResult;
       try {
-        const roundOutcomes = new Map<number, IngestOutcome>();
-        const conflicted = await this.store.transaction(async (c) => {
-          const existing = await this.store.existingEventIds(
-            c,
-            pending.map((p) => p.event.eventId),
-          );
-          const fresh = pending.filter((p) => !existing.has(p.event.eventId));
-          for (const p of pending) {
-            if (existing.has(p.event.eventId))
-              roundOutcomes.set(p.index, {
-                eventId: p.event.eventId,
-                status: 'duplicate',
-                httpStatus: 200,
-              });
-          }
-          const streamIds = [...new Set(fresh.map((p) => p.event.contractId))];
-          const states = new Map<string, DecisionState>();
-          for (const row of await this.store.loadStreams(c, streamIds)) {
-            let state = states.get(row.streamId);
-            if (!state) states.set(row.streamId, (state = emptyDecisionState()));
-            evolveInPlace(state, row);
-          }
-          // retractions of events that are stored in another contract are refused
-          const targets = new Map<string, Set<string>>(); // target → contracts retracting it
-          for (const p of fresh) {
-            if (p.event.type !== 'EventRetracted') continue;
-            const target = String(p.event.data.retractedEventId).toLowerCase();
-            let by = targets.get(target);
-            if (!by) targets.set(target, (by = new Set()));
-            by.add(p.event.contractId);
-          }
-          const elsewhere = new Map<string, Set<string>>(); // contract → targets stored elsewhere
-          for (const [target, streamId] of await this.store.streamsOfEvents(c, [
-            ...targets.keys(),
-          ])) {
-            for (const retractingIn of targets.get(target) ?? []) {
-              if (retractingIn === streamId) continue;
-              let set = elsewhere.get(retractingIn);
-              if (!set) elsewhere.set(retractingIn, (set = new Set()));
-              set.add(target);
-            }
-          }
-          const appends = new Map<string, StreamAppend>();
-          const decisionRejections: Array<{ streamId: string; row: RejectedEventRow }> = [];
-          for (const p of fresh) {
-            const sid = p.event.contractId;
-            const state = states.get(sid) ?? emptyDecisionState();
-            const input = { ...p.event, platformId: p.item.source.platformId };
-            const decision = decide(input, state, origin, {
-              storedElsewhere: elsewhere.get(sid),
-            });
-            if (decision.ok) {
-              let a = appends.get(sid);
-              if (!a) {
-                // the stored version: this stream's first accepted event of the round
-                a = { streamId: sid, expectedVersion: state.version, events: [] };
-                appends.set(sid, a);
-              }
-              evolveInPlace(state, input);
-              states.set(sid, state);
-              a.events.push({
-                eventId: p.event.eventId,
-                streamId: sid,
-                type: p.event.type,
-                schemaVersion: p.event.schemaVersion,
-                occurredAt: p.event.occurredAt,
-                data: p.event.data,
-                metadata: {
-                  source: p.item.source,
-                  ...(p.event.correlationId ? { correlationId: p.event.correlationId } : {}),
-                },
-              });
-              roundOutcomes.set(p.index, {
-                eventId: p.event.eventId,
-                status: 'accepted',
-                httpStatus: 202,
-              });
-            } else {
-              roundOutcomes.set(p.index, {
-                eventId: p.event.eventId,
-                status: 'rejected',
-                code: decision.code,
-                message: decision.message,
-                errors: [],
-                httpStatus: decision.status,
-              });
-              decisionRejections.push({
-                streamId: sid,
-                row: {
-                  eventId: p.event.eventId,
-                  contractId: sid,
-                  type: p.event.type,
-                  code: decision.code,
-                  message: decision.message,
-                  errors: [],
-                  payload: p.item.raw,
-                  source: p.item.source,
-                },
-              });
-            }
-          }
-          const { conflicted } = await this.store.append(c, [...appends.values()]);
-          await this.store.recordRejections(c, [
-            ...validationRejections,
-            ...decisionRejections.filter((r) => !conflicted.has(r.streamId)).map((r) => r.row),
-          ]);
-          return conflicted;
-        });
-        validationRejections.splice(0); // kept: a later round must not keep them again
-        const next: Pending[] = [];
-        for (const p of pending) {
-          const o = roundOutcomes.get(p.index)!;
-          if (o.status !== 'duplicate' && conflicted.has(p.event.contractId)) next.push(p);
-          else outcomes[p.index] = o;
-        }
-        pending = next;
-        if (next.length > 0) {
-          this.logger.debug(`round ${round}: ${next.length} events on contended streams, retrying`);
-          await backoff(round);
-        }
+        result = await this.store.transaction((c) =>
+          this.round(c, origin, pending, validationRejections),
+        );
       } catch (err) {
         if (!(err instanceof DuplicateEventIdRace) && !isTransientConflict(err)) throw err;
         this.logger.debug(
           `round ${round}: lost a race (${(err as Error).message.slice(0, 80)}), retrying`,
         );
-        await backoff(round);
+        await sleep(backoffMs(round, 5, 200));
+        continue;
+      }
+      validationRejections.splice(0); // kept: a later round must not keep them again
+      const next: Pending[] = [];
+      for (const p of pending) {
+        const o = result.outcomes.get(p.index)!;
+        if (o.status !== 'duplicate' && result.conflicted.has(p.contractId)) next.push(p);
+        else outcomes[p.index] = o;
+      }
+      pending = next;
+      if (next.length > 0) {
+        this.logger.debug(`round ${round}: ${next.length} events on contended streams, retrying`);
+        await sleep(backoffMs(round, 5, 200));
       }
     }
+  }
+
+  /** One round, in one transaction: dedupe → load → decide → append and keep rejections. */
+  private async round(
+    c: Sql,
+    origin: DecisionOrigin,
+    pending: Pending[],
+    validationRejections: RejectedEventRow[],
+  ): Promise<RoundResult> {
+    const outcomes = new Map<number, IngestOutcome>();
+    const existing = await this.store.existingEventIds(
+      c,
+      pending.map((p) => p.eventId),
+    );
+    const fresh: Pending[] = [];
+    for (const p of pending) {
+      if (existing.has(p.eventId))
+        outcomes.set(p.index, { eventId: p.eventId, status: 'duplicate' });
+      else fresh.push(p);
+    }
+    const states = await this.loadStates(c, fresh);
+    const storedIn = await this.store.streamsOfEvents(c, retractionTargets(fresh));
+    const decision = decideBatch(fresh, { states, storedIn }, origin);
+
+    const appends: StreamAppend[] = [...decision.appends].map(([streamId, a]) => ({
+      streamId,
+      expectedVersion: a.expectedVersion,
+      events: a.facts.map((p) => {
+        outcomes.set(p.index, { eventId: p.eventId, status: 'accepted' });
+        return {
+          eventId: p.eventId,
+          streamId,
+          type: p.type,
+          schemaVersion: p.event.schemaVersion,
+          occurredAt: p.event.occurredAt,
+          data: p.data,
+          metadata: {
+            source: p.item.source,
+            ...(p.event.correlationId ? { correlationId: p.event.correlationId } : {}),
+          },
+        };
+      }),
+    }));
+    for (const r of decision.rejected)
+      outcomes.set(r.fact.index, {
+        eventId: r.fact.eventId,
+        status: 'rejected',
+        code: r.code,
+        message: r.message,
+        errors: [],
+      });
+
+    const { conflicted } = await this.store.append(c, appends);
+    // a lost race is decided again next round: its rejections are kept then
+    const kept = decision.rejected
+      .filter((r) => !conflicted.has(r.fact.contractId))
+      .map(({ fact, code, message }) => ({
+        eventId: fact.eventId,
+        contractId: fact.contractId,
+        type: fact.type,
+        code,
+        message,
+        errors: [],
+        payload: fact.item.raw,
+        source: fact.item.source,
+      }));
+    await this.store.recordRejections(c, [...validationRejections, ...kept]);
+    return { outcomes, conflicted };
+  }
+
+  /** The decision state of every contract the events touch, folded from its stored history. */
+  private async loadStates(c: Sql, fresh: Pending[]): Promise<Map<string, DecisionState>> {
+    const states = new Map<string, DecisionState>();
+    const ids = [...new Set(fresh.map((p) => p.contractId))];
+    for (const row of await this.store.loadStreams(c, ids, DECISION_FIELDS)) {
+      let state = states.get(row.streamId);
+      if (!state) states.set(row.streamId, (state = emptyDecisionState()));
+      evolveInPlace(state, row);
+    }
+    return states;
   }
 }

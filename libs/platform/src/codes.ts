@@ -1,0 +1,78 @@
+import { ErrorCodes, type ErrorCode } from '@app/contracts';
+import { DecisionCodes, type DecisionCode } from '@app/domain';
+
+/** Every code the API can answer with: the platform's error codes and the domain's decisions. */
+export type ApiCode = ErrorCode | DecisionCode;
+
+/** The registry, for documentation and checks: code → HTTP status. One line per code. */
+export const HTTP_STATUS: Readonly<Record<ApiCode, number>> = {
+  [ErrorCodes.INVALID_JSON]: 400,
+  [ErrorCodes.INVALID_PAYLOAD]: 400,
+  [ErrorCodes.INVALID_TEXT]: 400,
+  [ErrorCodes.UNSTORABLE]: 400,
+  [ErrorCodes.UNKNOWN_TYPE]: 400,
+  [ErrorCodes.UNSUPPORTED_SCHEMA_VERSION]: 400,
+  [ErrorCodes.OCCURRED_IN_FUTURE]: 400,
+  [ErrorCodes.EVENT_TOO_LARGE]: 400,
+  [ErrorCodes.BATCH_TOO_LARGE]: 413,
+  [ErrorCodes.CONTRACT_NOT_FOUND]: 404,
+  [ErrorCodes.UNIT_NOT_FOUND]: 404,
+  [ErrorCodes.SUPPLIER_NOT_FOUND]: 404,
+  [ErrorCodes.OBLIGATION_NOT_FOUND]: 404,
+  [ErrorCodes.PROJECTION_NOT_FOUND]: 404,
+  [ErrorCodes.UNKNOWN_RULE]: 400,
+  [ErrorCodes.CALENDAR_INVALID_YEAR]: 400,
+  [ErrorCodes.VALIDATION_FAILED]: 400,
+  [ErrorCodes.INVALID_ENCODING]: 400,
+  [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
+  [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
+  [ErrorCodes.NOT_FOUND]: 404,
+  [ErrorCodes.METHOD_NOT_ALLOWED]: 405,
+  [ErrorCodes.NOT_ACCEPTABLE]: 406,
+  [ErrorCodes.CONFLICT]: 409,
+  [ErrorCodes.TOO_MANY_REQUESTS]: 429,
+  [ErrorCodes.UNAUTHORIZED]: 401,
+  [ErrorCodes.FORBIDDEN]: 403,
+  [ErrorCodes.QUERY_TIMEOUT]: 503,
+  [ErrorCodes.UNAVAILABLE]: 503,
+  [ErrorCodes.INTERNAL]: 500,
+  [DecisionCodes.ALREADY_AWARDED]: 409,
+  [DecisionCodes.ALREADY_SIGNED]: 409,
+  [DecisionCodes.ALREADY_ANNOUNCED]: 409,
+  [DecisionCodes.ALREADY_FILED]: 409,
+  [DecisionCodes.PERFORMANCE_ALREADY_COMPLETED]: 409,
+  [DecisionCodes.ALREADY_ACCEPTED]: 409,
+  [DecisionCodes.ALREADY_TERMINATED]: 409,
+  [DecisionCodes.INVOICE_ALREADY_RECEIVED]: 409,
+  [DecisionCodes.PAYMENT_ALREADY_RECORDED]: 409,
+  [DecisionCodes.ALREADY_EXEMPTED]: 409,
+  [DecisionCodes.RETRACTED_EVENT_NOT_FOUND]: 409,
+  [DecisionCodes.ALREADY_RETRACTED]: 409,
+  [DecisionCodes.RETRACTION_NOT_RETRACTABLE]: 409,
+  [DecisionCodes.OWNED_BY_ANOTHER_PLATFORM]: 409,
+  [DecisionCodes.NOT_ALLOWED_ON_INGESTION]: 400,
+};
+
+/** The HTTP status of a code of the registry (500 for a string that is not one). */
+export function httpStatusOf(code: string): number {
+  return (HTTP_STATUS as Record<string, number>)[code] ?? 500;
+}
+
+/** The registry's code for a bare HTTP status (errors that carry no code of their own). */
+export function codeOfStatus(status: number): ApiCode | undefined {
+  return GENERIC_BY_STATUS[status];
+}
+
+const GENERIC_BY_STATUS: Record<number, ApiCode> = {
+  400: ErrorCodes.VALIDATION_FAILED,
+  401: ErrorCodes.UNAUTHORIZED,
+  403: ErrorCodes.FORBIDDEN,
+  404: ErrorCodes.NOT_FOUND,
+  405: ErrorCodes.METHOD_NOT_ALLOWED,
+  406: ErrorCodes.NOT_ACCEPTABLE,
+  409: ErrorCodes.CONFLICT,
+  413: ErrorCodes.PAYLOAD_TOO_LARGE,
+  415: ErrorCodes.UNSUPPORTED_MEDIA_TYPE,
+  429: ErrorCodes.TOO_MANY_REQUESTS,
+  503: ErrorCodes.UNAVAILABLE,
+};
