@@ -1,19 +1,17 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { LIVE_SCHEMA } from '../read-model-ddl';
 
 /**
  * Per-unit obligation summaries (see `unitSummaryDdl`): brings a live schema created by
- * ReadModels1732600000001 before they existed to the current shape. On a new database that
- * migration already creates the current shape (it runs `readModelDdl`), and every statement
- * here is a no-op. The backfill uses the SQL twin of the domain's definitions
- * (obligation_status as of 'infinity' = finalObligationStatus; GREATEST ignores NULLs =
- * obligationSettledOn).
+ * ReadModels1732600000001 before they existed to the current shape. Where that migration ran
+ * while it still called the DDL builder (which had them by then), every statement here is a
+ * no-op. The backfill uses the SQL twin of the domain's definitions (obligation_status as of
+ * 'infinity' = finalObligationStatus; GREATEST ignores NULLs = obligationSettledOn).
  */
 export class UnitSummaries1732600000002 implements MigrationInterface {
   name = 'UnitSummaries1732600000002';
 
   async up(q: QueryRunner): Promise<void> {
-    const s = `"${LIVE_SCHEMA}"`;
+    const s = '"rm"';
     await q.query(`ALTER TABLE ${s}.obligations
       ADD COLUMN IF NOT EXISTS settled_on date, ADD COLUMN IF NOT EXISTS final_status text`);
     await q.query(`UPDATE ${s}.obligations
@@ -51,7 +49,7 @@ export class UnitSummaries1732600000002 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    const s = `"${LIVE_SCHEMA}"`;
+    const s = '"rm"';
     await q.query(`DROP TABLE ${s}.summary_state, ${s}.unit_rule_counts`);
     await q.query(`DROP INDEX ${s}.obligations_settled_idx, ${s}.obligations_unit_settled_idx`);
     await q.query(`CREATE INDEX obligations_unit_rule_idx ON ${s}.obligations (unit_code, rule)`);
