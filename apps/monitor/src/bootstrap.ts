@@ -1,31 +1,44 @@
 import 'reflect-metadata';
-import { Logger, ValidationPipe, type INestApplication } from '@nestjs/common';
+import { Logger, ValidationPipe, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   AllExceptionsFilter,
+  AppLogger,
   InvalidEncoding,
+  codesMarkdown,
   ValidationFailed,
   refuseUnstorableUrls,
   applyHttpSecurity,
   correlationMiddleware,
+  HttpMetrics,
+  requestContextMiddleware,
+  requestLogMiddleware,
 } from '@app/platform';
 import type { ValidationError } from 'class-validator';
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import bodyParser from 'body-parser';
 import type { Request } from 'express';
+import { DataQualityCodes } from '@app/domain';
 import { AppModule, type AppModuleOptions } from './app.module';
 
-/** Builds the Nest application (used by main.ts and by the e2e tests). */
-export async function createApp(opts: AppModuleOptions): Promise<INestApplication> {
+/**
+ * Builds the Nest application (used by main.ts and by the e2e tests). Every Nest Logger logs
+ * through `logger` (default: an AppLogger at LOG_LEVEL: JSON lines on stdout).
+ */
+export async function createApp(
+  opts: AppModuleOptions & { logger?: LoggerService },
+): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(opts), {
     bodyParser: false,
-    logger: levels(opts.config.logLevel),
+    logger: opts.logger ?? new AppLogger(opts.config.logLevel),
   });
   app.disable('x-powered-by');
   app.use(correlationMiddleware);
+  app.use(app.get(HttpMetrics).middleware);
+  app.use(requestLogMiddleware);
   applyHttpSecurity(app, opts.config, 'docs');
   app.use(refuseUnstorableUrls);
   // JSON bodies of every route but POST /v1/events, which reads its own after authentication
@@ -43,6 +56,8 @@ export async function createApp(opts: AppModuleOptions): Promise<INestApplicatio
       },
     }),
   );
+  // body-parser calls on from a stream callback, outside the request's logging context
+  app.use(requestContextMiddleware);
 
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(
@@ -58,7 +73,11 @@ export async function createApp(opts: AppModuleOptions): Promise<INestApplicatio
     app,
     new DocumentBuilder()
       .setTitle('Procurement contract compliance monitor')
-      .setDescription('Event ingestion and compliance queries; see SPEC.md for the rules.')
+      .setDescription(
+        `Event ingestion and compliance queries; see SPEC.md for the rules.\n\n${codesMarkdown(
+          Object.values(DataQualityCodes),
+        )}`,
+      )
       .setVersion('1')
       .addBearerAuth()
       .build(),
@@ -70,11 +89,6 @@ export async function createApp(opts: AppModuleOptions): Promise<INestApplicatio
 function isEventsPath(url: string | undefined): boolean {
   const path = (url ?? '').split('?')[0].replace(/\/+$/, '');
   return path === '/v1/events';
-}
-
-function levels(level: string): Array<'error' | 'warn' | 'log' | 'debug' | 'verbose'> {
-  const all = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return all.slice(0, all.indexOf(level as (typeof all)[number]) + 1);
 }
 
 function fieldErrors(

@@ -76,3 +76,19 @@ const GENERIC_BY_STATUS: Record<number, ApiCode> = {
   429: ErrorCodes.TOO_MANY_REQUESTS,
   503: ErrorCodes.UNAVAILABLE,
 };
+
+/** The registry as Markdown, for the OpenAPI description (README has the same, with meanings). */
+export function codesMarkdown(dataQualityCodes: readonly string[]): string {
+  const rows = Object.entries(HTTP_STATUS)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([code, status]) => `| \`${code}\` | ${status} |`);
+  return [
+    'Errors are one shape everywhere: `{statusCode, code, message, details?, correlationId}`. The codes:',
+    '',
+    '| code | HTTP status |',
+    '|---|---|',
+    ...rows,
+    '',
+    `Data-quality flags on a contract (\`dataQuality[].code\`): ${dataQualityCodes.map((c) => `\`${c}\``).join(', ')}.`,
+  ].join('\n');
+}
