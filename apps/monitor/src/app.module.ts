@@ -6,6 +6,7 @@ import {
   AuthModule,
   Clock,
   DatabaseModule,
+  MetricsModule,
   SystemClock,
   type AppConfig,
 } from '@app/platform';
@@ -59,6 +60,7 @@ export class AppModule {
           migrations: [...EVENT_STORE_MIGRATIONS, ...READ_MODEL_MIGRATIONS],
         }),
         CqrsModule.forRoot(),
+        MetricsModule,
         AuthModule,
         IngestionModule,
         ProjectionsModule,

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
+import { Logger } from '@nestjs/common';
 import {
+  AppLogger,
   ConfigError,
   loadConfig,
   startEmbeddedPostgres,
@@ -9,6 +11,8 @@ import {
 import { bootLogger, createApp } from './bootstrap';
 
 async function main(): Promise<void> {
+  // JSON lines from the first line on (a configuration error too), at LOG_LEVEL once read
+  Logger.overrideLogger(new AppLogger('log'));
   let config;
   try {
     config = loadConfig();
@@ -19,6 +23,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const logger = new AppLogger(config.logLevel);
+  Logger.overrideLogger(logger);
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -36,7 +42,7 @@ async function main(): Promise<void> {
     databaseUrl = embedded.url;
     bootLogger.log(`embedded PostgreSQL listening on 127.0.0.1:${embedded.port}`);
   }
-  const app = await createApp({ config, databaseUrl });
+  const app = await createApp({ config, databaseUrl, logger });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

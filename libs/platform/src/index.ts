@@ -1,6 +1,7 @@
 export * from './config';
 export * from './errors';
 export * from './correlation';
+export * from './logging';
 export * from './exception.filter';
 export * from './database.module';
 export * from './embedded-postgres';
@@ -9,3 +10,4 @@ export * from './auth';
 export * from './http-input';
 export * from './codes';
 export * from './backoff';
+export * from './metrics';

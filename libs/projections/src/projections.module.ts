@@ -4,6 +4,7 @@ import { PgEventStore } from '@app/event-store';
 import { CalendarService } from './calendar.service';
 import { ComplianceProjector } from './projector';
 import { ProjectorDaemon } from './projector.daemon';
+import { ProjectorMetrics } from './projector-metrics';
 import { RebuildService } from './rebuild.service';
 import { GetContractHandler } from './queries/get-contract.query-handler';
 import { ListViolationsHandler } from './queries/list-violations.query-handler';
@@ -25,6 +26,7 @@ import { GetUnitComplianceHandler, ListUnitsHandler } from './queries/units.quer
         new ComplianceProjector(s.pool, s, (c) => cal.forTransaction(c)),
     },
     ProjectorDaemon,
+    ProjectorMetrics,
     RebuildService,
     GetContractHandler,
     ListViolationsHandler,

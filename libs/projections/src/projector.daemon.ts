@@ -67,7 +67,11 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
   lastErrorAt: string | null = null;
   /** events beyond the checkpoint at the last count (capped at LAG_COUNT_CAP) */
   behind: number | null = null;
+  /** the checkpoint's global position at the last count (null before the first) */
+  position: string | null = null;
   projectedEvents = 0;
+  /** Told of every batch the loop ran (events, seconds): the /metrics histogram. */
+  onBatch: ((events: number, seconds: number) => void) | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -190,6 +194,7 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
   /** Events stored beyond the checkpoint, visible or not yet (gap safety), up to the cap. */
   private async countBehind(): Promise<number> {
     const cp = await ComplianceProjector.readCheckpoint(this.store.pool, PROJECTION_NAME);
+    this.position = cp.globalPosition;
     const { rows } = await this.store.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM (
          SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
@@ -222,7 +227,9 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
           this.logger.log(
             `calendar version ${applied.version} applied: years ${applied.years.join(', ') || 'none'} changed, ${applied.contracts} contracts recomputed`,
           );
+        const started = performance.now();
         const n = await this.projector.runBatch(LIVE_TARGET, this.config.projector.batchSize);
+        this.onBatch?.(n, (performance.now() - started) / 1000);
         this.projectedEvents += n;
         if (n === 0 || Date.now() - this.lagCountedAt >= LAG_EVERY_MS)
           this.behind = await this.countBehind();

@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { RecordEventsHandler } from './record-events/record-events.handler';
 import { EventsController } from './record-events/events.controller';
+import { IngestionMetrics } from './record-events/ingestion-metrics';
 import { KeepRejectedRequestHandler } from './keep-rejected-request/keep-rejected-request.handler';
 
 @Module({
   imports: [CqrsModule],
   controllers: [EventsController],
-  providers: [RecordEventsHandler, KeepRejectedRequestHandler],
+  providers: [RecordEventsHandler, KeepRejectedRequestHandler, IngestionMetrics],
 })
 export class IngestionModule {}

@@ -4,19 +4,19 @@ import { APP_CONFIG, type AppConfig } from '@app/platform';
 import { KAFKA_CLIENTS } from './event-consumer.port';
 import { KafkaConsumerRole } from './kafka-consumer.role';
 import { KafkaMetrics } from './kafka-metrics';
+import { KafkaPrometheus } from './kafka-prometheus';
 import { KafkajsClients } from './kafkajs.adapter';
-import { MetricsController } from './metrics.controller';
 
 /** Partitions whose batches one instance handles at the same time (each partition in order). */
 const CONCURRENT_PARTITIONS = 3;
 
 /**
- * The Kafka consumer role and its metrics. Always imported; the consumer itself only runs
- * when `roles.consumer` is on (KAFKA_BROKERS set, or ROLE_CONSUMER=true).
+ * The Kafka consumer role and its metrics (KafkaPrometheus: in the application's /metrics).
+ * Always imported; the consumer itself only runs when `roles.consumer` is on (KAFKA_BROKERS
+ * set, or ROLE_CONSUMER=true).
  */
 @Module({
   imports: [CqrsModule],
-  controllers: [MetricsController],
   providers: [
     KafkaMetrics,
     {
@@ -30,6 +30,7 @@ const CONCURRENT_PARTITIONS = 3;
         }),
     },
     KafkaConsumerRole,
+    KafkaPrometheus,
   ],
   exports: [KafkaMetrics, KafkaConsumerRole],
 })

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, Optional } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ErrorCodes, parseEnvelope, type ValidatedEvent } from '@app/contracts';
 import {
@@ -20,6 +20,7 @@ import {
   type StreamAppend,
 } from '@app/event-store';
 import { Clock, ServiceUnavailable, backoffMs } from '@app/platform';
+import { IngestionMetrics } from './ingestion-metrics';
 import { RecordEventsCommand, type IngestItem, type IngestOutcome } from './record-events.command';
 
 /** Rounds of reload-and-retry for streams that lost an optimistic-concurrency race. */
@@ -62,12 +63,15 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
   constructor(
     private readonly store: PgEventStore,
     private readonly clock: Clock,
+    /** absent where tests and benchmarks construct the handler themselves */
+    @Optional() private readonly metrics?: IngestionMetrics,
   ) {}
 
   async execute(cmd: RecordEventsCommand): Promise<IngestOutcome[]> {
     const outcomes: IngestOutcome[] = new Array(cmd.items.length);
     const { pending, rejections } = await this.parse(cmd.items, this.clock.now(), outcomes);
     await this.record(cmd.origin, pending, rejections, outcomes);
+    this.metrics?.record(cmd.items, outcomes);
     return outcomes;
   }
 
