@@ -22,6 +22,21 @@ module.exports = {
       to: { path: '^apps/' },
     },
     {
+      name: 'apps-reach-the-database-through-libs',
+      comment:
+        'apps/ sends no SQL: writes through the event store and projections, reads through queries on the read pool',
+      severity: 'error',
+      from: { path: '^apps/' },
+      to: { path: 'node_modules/(pg|pg-[a-z-]+|typeorm|@nestjs/typeorm)/' },
+    },
+    {
+      name: 'libs-through-their-index',
+      comment: 'apps and other libs use a library through @app/<lib> (its index.ts) only',
+      severity: 'error',
+      from: { path: '^(apps|libs)/([^/]+)/', pathNot: '^libs/testing/' },
+      to: { path: '^libs/[^/]+/src/', pathNot: ['^libs/[^/]+/src/index\\.ts$', '^libs/$2/'] },
+    },
+    {
       name: 'testing-only-in-tests',
       comment: 'libs/testing is imported only by tests and benchmarks',
       severity: 'error',

@@ -28,6 +28,25 @@ export default tseslint.config(
     },
   },
   {
+    // the write pool belongs to the event store and the projections' write side
+    // (docs/architecture.md); apps/ reads through queries on the read pool
+    files: ['apps/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@app/event-store',
+              importNames: ['WRITE_POOL', 'withTransaction'],
+              message: 'apps/ writes through PgEventStore and the projections, and reads through queries',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // tests read loosely typed JSON responses
     files: ['tests/**/*.ts', '**/*.spec.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -1,6 +1,7 @@
 import QueryStream from 'pg-query-stream';
 import { PgEventStore } from '@app/event-store';
-import { CalendarService, ComplianceProjector, LIVE_TARGET } from '@app/projections';
+import { CalendarService, ComplianceProjector } from '@app/projections';
+import { LIVE_TARGET } from '../../libs/projections/src/projector';
 import type { Throughput } from './ingest';
 import { pool } from './pg';
 

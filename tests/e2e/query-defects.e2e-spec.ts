@@ -1,4 +1,4 @@
-import { PgEventStore } from '@app/event-store';
+import { WRITE_POOL } from '@app/event-store';
 import { ReadPool } from '@app/platform';
 import { ProjectorDaemon } from '@app/projections';
 import { creditCode, ev, type Envelope } from '@app/testing';
@@ -292,14 +292,14 @@ describe('query endpoints: issue #10 defects (e2e)', () => {
       ).rows[0].idle_in_transaction_session_timeout;
 
     it('is 60 s by default on the write pool and the read pool', async () => {
-      expect(await show(t.app.get(PgEventStore).pool)).toBe('1min');
+      expect(await show(t.app.get<Pool>(WRITE_POOL))).toBe('1min');
       expect(await show(t.app.get(ReadPool).pool)).toBe('1min');
     });
 
     it('follows DB_IDLE_IN_TRANSACTION_TIMEOUT_MS, and a session left idle in a transaction is ended', async () => {
       const other = await startTestApp({ env: { DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '1500' } });
       try {
-        const pool = other.app.get(PgEventStore).pool;
+        const pool = other.app.get<Pool>(WRITE_POOL);
         expect(await show(pool)).toBe('1500ms');
         expect(await show(other.app.get(ReadPool).pool)).toBe('1500ms');
         const c = await pool.connect();

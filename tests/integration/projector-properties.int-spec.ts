@@ -24,14 +24,9 @@ import { ReadPool, type Clock } from '@app/platform';
 import {
   CalendarService,
   ComplianceProjector,
-  LIVE_TARGET,
-  GetUnitComplianceHandler,
   GetUnitComplianceQuery,
-  ListUnitsHandler,
   ListUnitsQuery,
   READ_MODEL_MIGRATIONS,
-  readModelDdl,
-  type ProjectionTarget,
 } from '@app/projections';
 import {
   contractHistories,
@@ -47,6 +42,12 @@ import {
 } from '@app/testing';
 import fc from 'fast-check';
 import type { Pool } from 'pg';
+import { LIVE_TARGET, type ProjectionTarget } from '../../libs/projections/src/projector';
+import {
+  GetUnitComplianceHandler,
+  ListUnitsHandler,
+} from '../../libs/projections/src/queries/units.query-handlers';
+import { readModelDdl } from '../../libs/projections/src/read-model-ddl';
 
 const SEED = Number(process.env.PROJECTOR_PROPS_SEED ?? 20210928);
 const CONTRACTS = 40;

@@ -20,11 +20,8 @@ import { ServiceUnavailable, type Clock } from '@app/platform';
 import {
   CalendarService,
   ComplianceProjector,
-  LIVE_TARGET,
   PROJECTION_NAME,
   READ_MODEL_MIGRATIONS,
-  readModelDdl,
-  type ProjectionTarget,
 } from '@app/projections';
 import {
   createTestDatabase,
@@ -38,6 +35,8 @@ import {
 } from '@app/testing';
 import fc from 'fast-check';
 import type { Pool } from 'pg';
+import { LIVE_TARGET, type ProjectionTarget } from '../../libs/projections/src/projector';
+import { readModelDdl } from '../../libs/projections/src/read-model-ddl';
 
 const SEED = Number(process.env.PROJECTOR_SEED ?? 20211011);
 const clock: Clock = { now: () => Date.parse('2027-06-01T04:00:00Z') };

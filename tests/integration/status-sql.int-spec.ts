@@ -13,10 +13,11 @@ import {
   type ObligationRule,
 } from '@app/domain';
 import { EVENT_STORE_MIGRATIONS } from '@app/event-store';
-import { CalendarService, obligationStatusColumns, READ_MODEL_MIGRATIONS } from '@app/projections';
+import { CalendarService, READ_MODEL_MIGRATIONS } from '@app/projections';
 import { createTestDatabase, migrate, testPool, type TestDatabase } from '@app/testing';
 import fc from 'fast-check';
 import type { Pool } from 'pg';
+import { obligationStatusColumns } from '../../libs/projections/src/queries/status-sql';
 
 const SEED = Number(process.env.STATUS_SQL_SEED ?? 20211013);
 const BATCH = 500;

@@ -11,7 +11,6 @@ import {
   type AppConfig,
 } from '@app/platform';
 import { ContractEventsController } from './contracts/contract-events.controller';
-import { GetContractEventsHandler } from './contracts/get-contract-events/get-contract-events.query-handler';
 import { HealthController } from './health/health.controller';
 import { HealthIndicators } from './health/health-indicators';
 import { IngestionModule } from './ingestion/ingestion.module';
@@ -73,7 +72,6 @@ export class AppModule {
         ExemptionsController,
         AdminController,
       ],
-      providers: [GetContractEventsHandler],
     };
   }
 }

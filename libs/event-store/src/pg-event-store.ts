@@ -14,20 +14,24 @@ const REJECTION_STATEMENT_CHARS = 512 * 1024;
 export type Sql = Pick<PoolClient, 'query'>;
 
 /**
+ * The provider token of the write pool (TypeORM's pg pool): injected into the event store and
+ * the projections' write side (projector, calendar, rebuild). The API's reads use the
+ * read-only ReadPool of @app/platform instead; apps/ never take this one.
+ */
+export const WRITE_POOL = Symbol('WRITE_POOL');
+
+/**
  * Runs `fn` on one pooled connection inside BEGIN … COMMIT, rolling back on any error.
  * The one transaction helper of the code base (projections and the store use it).
  */
 export async function withTransaction<T>(
   pool: Pool,
   fn: (c: PoolClient) => Promise<T>,
-  onStatement?: () => void,
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    onStatement?.();
     await client.query('BEGIN');
     const result = await fn(client);
-    onStatement?.();
     await client.query('COMMIT');
     return result;
   } catch (err) {
@@ -77,24 +81,20 @@ export interface StreamHistoryRow {
  * the transaction; every write is one statement whatever the batch size.
  */
 export class PgEventStore {
-  /** Number of statements sent, for tests that bound round trips. */
-  statements = 0;
-
-  constructor(readonly pool: Pool) {}
+  constructor(private readonly pool: Pool) {}
 
   private async q<T>(
     c: Sql,
     text: string,
     values?: unknown[],
   ): Promise<{ rows: T[]; rowCount: number | null }> {
-    this.statements++;
     const r = await c.query(text, values);
     return { rows: r.rows as T[], rowCount: r.rowCount };
   }
 
   /** Runs `fn` in one transaction (READ COMMITTED). */
   transaction<T>(fn: (c: Sql) => Promise<T>): Promise<T> {
-    return withTransaction(this.pool, fn, () => this.statements++);
+    return withTransaction(this.pool, fn);
   }
 
   /** Which of these event ids are already stored (permanent idempotency). */

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { PgEventStore } from '@app/event-store';
+import { PgEventStore, WRITE_POOL } from '@app/event-store';
 import { Pool, type PoolClient } from 'pg';
 import { DataSource, type MixedList } from 'typeorm';
 
@@ -78,9 +78,9 @@ export class ReadPool implements OnApplicationShutdown {
 }
 
 /**
- * The write pool: TypeORM (explicit migrations run at boot) and the raw-SQL event store,
- * projector and admin work, which borrow TypeORM's pg pool; and the ReadPool of the query
- * endpoints.
+ * The write pool: TypeORM (explicit migrations run at boot) and the raw-SQL event store and
+ * projections' write side (projector, calendar, rebuild), which borrow TypeORM's pg pool
+ * (provider WRITE_POOL); and the ReadPool of the query endpoints.
  */
 @Global()
 @Module({})
@@ -111,9 +111,14 @@ export class DatabaseModule {
       ],
       providers: [
         {
-          provide: PgEventStore,
+          provide: WRITE_POOL,
           inject: [DataSource],
-          useFactory: (ds: DataSource) => new PgEventStore(guardConnectionErrors(poolOf(ds))),
+          useFactory: (ds: DataSource) => guardConnectionErrors(poolOf(ds)),
+        },
+        {
+          provide: PgEventStore,
+          inject: [WRITE_POOL],
+          useFactory: (pool: Pool) => new PgEventStore(pool),
         },
         {
           provide: ReadPool,
@@ -128,7 +133,7 @@ export class DatabaseModule {
             ),
         },
       ],
-      exports: [PgEventStore, ReadPool, TypeOrmModule],
+      exports: [WRITE_POOL, PgEventStore, ReadPool, TypeOrmModule],
     };
   }
 }

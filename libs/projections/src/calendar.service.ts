@@ -132,6 +132,11 @@ export class CalendarService {
     return f;
   }
 
+  /** Stores an uploaded official year (its own transaction); the projector applies it. */
+  upload(y: YearCalendar): Promise<void> {
+    return withTransaction(this.pool, (c) => CalendarService.storeYear(c, y));
+  }
+
   /** Stores an official year and bumps the version, in the caller's transaction. */
   static async storeYear(c: Sql, y: YearCalendar): Promise<void> {
     await c.query(

@@ -1,21 +1,24 @@
-export * from './read-model-ddl';
-export * from './migrations/1732600000001-read-models';
-export * from './migrations/1732600000002-unit-summaries';
-export * from './migrations/1732600000004-calendar-applied';
-export * from './migrations';
-export * from './calendar.service';
-export * from './rows';
-export * from './projector';
-export * from './projector.daemon';
-export * from './rebuild.service';
-export * from './projections.module';
-export * from './queries/scope';
-export * from './queries/status-sql';
+// What apps/ uses: the module, its services (admin, health, CLI), the migrations, and the
+// queries with their views. Schema names, DDL, SQL helpers and handlers stay inside.
+export { PROJECTION_NAME } from './read-model-ddl';
+export { READ_MODEL_MIGRATIONS } from './migrations';
+export {
+  CalendarService,
+  type CalendarApplyResult,
+  type CalendarInForce,
+} from './calendar.service';
+export { ComplianceProjector } from './projector';
+export { ProjectorDaemon, type ProjectorHealth, type ProjectorState } from './projector.daemon';
+export { RebuildService, type RebuildStatus } from './rebuild.service';
+export { ProjectionsModule } from './projections.module';
+export type { AccessScope } from './queries/scope';
 export * from './queries/get-contract.query';
-export * from './queries/get-contract.query-handler';
+export * from './queries/get-contract-events.query';
 export * from './queries/list-violations.query';
-export * from './queries/list-violations.query-handler';
+export { allViolations } from './queries/list-violations.query-handler';
 export * from './queries/units.query';
-export * from './queries/units.query-handlers';
 export * from './queries/supplier-payments.query';
-export * from './queries/supplier-payments.query-handler';
+export * from './queries/contract-visible.query';
+export * from './queries/obligation-exists.query';
+export * from './queries/calendar-years.query';
+export * from './queries/database-ping.query';

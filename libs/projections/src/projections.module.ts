@@ -1,13 +1,19 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { PgEventStore } from '@app/event-store';
+import { PgEventStore, WRITE_POOL } from '@app/event-store';
+import type { Pool } from 'pg';
 import { CalendarService } from './calendar.service';
 import { ComplianceProjector } from './projector';
 import { ProjectorDaemon } from './projector.daemon';
 import { ProjectorMetrics } from './projector-metrics';
 import { RebuildService } from './rebuild.service';
+import { GetCalendarYearsHandler } from './queries/calendar-years.query-handler';
+import { ContractVisibleHandler } from './queries/contract-visible.query-handler';
+import { PingDatabaseHandler } from './queries/database-ping.query-handler';
+import { GetContractEventsHandler } from './queries/get-contract-events.query-handler';
 import { GetContractHandler } from './queries/get-contract.query-handler';
 import { ListViolationsHandler } from './queries/list-violations.query-handler';
+import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
 import { GetUnitComplianceHandler, ListUnitsHandler } from './queries/units.query-handlers';
 
@@ -16,14 +22,14 @@ import { GetUnitComplianceHandler, ListUnitsHandler } from './queries/units.quer
   providers: [
     {
       provide: CalendarService,
-      inject: [PgEventStore],
-      useFactory: (s: PgEventStore) => new CalendarService(s.pool),
+      inject: [WRITE_POOL],
+      useFactory: (pool: Pool) => new CalendarService(pool),
     },
     {
       provide: ComplianceProjector,
-      inject: [PgEventStore, CalendarService],
-      useFactory: (s: PgEventStore, cal: CalendarService) =>
-        new ComplianceProjector(s.pool, s, (c) => cal.forTransaction(c)),
+      inject: [WRITE_POOL, PgEventStore, CalendarService],
+      useFactory: (pool: Pool, s: PgEventStore, cal: CalendarService) =>
+        new ComplianceProjector(pool, s, (c) => cal.forTransaction(c)),
     },
     ProjectorDaemon,
     ProjectorMetrics,
@@ -33,6 +39,11 @@ import { GetUnitComplianceHandler, ListUnitsHandler } from './queries/units.quer
     ListUnitsHandler,
     GetUnitComplianceHandler,
     GetSupplierPaymentsHandler,
+    GetContractEventsHandler,
+    ContractVisibleHandler,
+    ObligationExistsHandler,
+    GetCalendarYearsHandler,
+    PingDatabaseHandler,
   ],
   exports: [CalendarService, ComplianceProjector, ProjectorDaemon, RebuildService],
 })

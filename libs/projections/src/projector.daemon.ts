@@ -5,9 +5,9 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { PgEventStore } from '@app/event-store';
+import { WRITE_POOL } from '@app/event-store';
 import { APP_CONFIG, type AppConfig } from '@app/platform';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { CalendarService } from './calendar.service';
 import { ComplianceProjector, LIVE_TARGET } from './projector';
 import { PROJECTION_NAME } from './read-model-ddl';
@@ -75,7 +75,7 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly store: PgEventStore,
+    @Inject(WRITE_POOL) private readonly pool: Pool,
     private readonly calendar: CalendarService,
     readonly projector: ComplianceProjector,
   ) {}
@@ -115,7 +115,7 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
 
   private async tryLock(): Promise<boolean> {
     if (this.lockClient) return true;
-    const client = await this.store.pool.connect();
+    const client = await this.pool.connect();
     let ok = false;
     try {
       const { rows } = await client.query<{ ok: boolean }>(
@@ -193,9 +193,9 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
 
   /** Events stored beyond the checkpoint, visible or not yet (gap safety), up to the cap. */
   private async countBehind(): Promise<number> {
-    const cp = await ComplianceProjector.readCheckpoint(this.store.pool, PROJECTION_NAME);
+    const cp = await ComplianceProjector.readCheckpoint(this.pool, PROJECTION_NAME);
     this.position = cp.globalPosition;
-    const { rows } = await this.store.pool.query<{ n: number }>(
+    const { rows } = await this.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM (
          SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
           LIMIT ${LAG_COUNT_CAP}) x`,

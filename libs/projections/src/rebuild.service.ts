@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { PgEventStore, withTransaction } from '@app/event-store';
-import type { PoolClient } from 'pg';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { withTransaction, WRITE_POOL } from '@app/event-store';
+import type { Pool, PoolClient } from 'pg';
 import { CalendarService } from './calendar.service';
 import { ComplianceProjector } from './projector';
 import { BUILD_SCHEMA, LIVE_SCHEMA, PROJECTION_NAME, readModelDdl } from './read-model-ddl';
@@ -48,7 +48,7 @@ export class RebuildService implements OnApplicationBootstrap {
   private running: Promise<RebuildStatus> | null = null;
 
   constructor(
-    private readonly store: PgEventStore,
+    @Inject(WRITE_POOL) private readonly pool: Pool,
     private readonly projector: ComplianceProjector,
     private readonly calendar: CalendarService,
   ) {}
@@ -60,7 +60,7 @@ export class RebuildService implements OnApplicationBootstrap {
   /** The latest rebuild of the projection, wherever it ran. */
   async report(): Promise<RebuildStatus> {
     await this.recoverInterrupted(false);
-    const { rows } = await this.store.pool.query<{
+    const { rows } = await this.pool.query<{
       state: RebuildStatus['state'];
       started_at: Date;
       finished_at: Date | null;
@@ -88,7 +88,7 @@ export class RebuildService implements OnApplicationBootstrap {
    */
   async recoverInterrupted(atBoot: boolean): Promise<void> {
     if (this.running) return;
-    const pool = this.store.pool;
+    const pool = this.pool;
     if (!atBoot) {
       const { rows } = await pool.query(
         `SELECT 1 FROM projection_rebuilds WHERE name = $1 AND state = 'running'`,
@@ -167,7 +167,7 @@ export class RebuildService implements OnApplicationBootstrap {
   }
 
   private async run(batchSize: number): Promise<void> {
-    const pool = this.store.pool;
+    const pool = this.pool;
     const lock = await pool.connect();
     try {
       const { rows } = await lock.query<{ ok: boolean }>(
@@ -226,14 +226,14 @@ export class RebuildService implements OnApplicationBootstrap {
   }
 
   private prepare(): Promise<void> {
-    return withTransaction(this.store.pool, async (c) => {
+    return withTransaction(this.pool, async (c) => {
       await this.dropLeftovers(c);
       for (const sql of readModelDdl(BUILD_SCHEMA)) await c.query(sql);
     });
   }
 
   private swap(): Promise<void> {
-    return withTransaction(this.store.pool, async (c) => {
+    return withTransaction(this.pool, async (c) => {
       await ComplianceProjector.ensureCheckpoint(c, PROJECTION_NAME);
       await ComplianceProjector.readCheckpoint(c, PROJECTION_NAME, true); // waits for a live batch
       const built = await ComplianceProjector.readCheckpoint(c, BUILD_CHECKPOINT);

@@ -9,13 +9,14 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { validateYearCalendar } from '@app/calendar';
-import { PgEventStore } from '@app/event-store';
 import { Clock, NotFoundError, Roles, ValidationFailed } from '@app/platform';
 import {
   CalendarService,
   ComplianceProjector,
+  GetCalendarYearsQuery,
   PROJECTION_NAME,
   ProjectorDaemon,
   RebuildService,
@@ -26,7 +27,7 @@ import {
 @Controller('v1/admin')
 export class AdminController {
   constructor(
-    private readonly store: PgEventStore,
+    private readonly queries: QueryBus,
     private readonly projector: ComplianceProjector,
     private readonly daemon: ProjectorDaemon,
     private readonly rebuilds: RebuildService,
@@ -75,20 +76,8 @@ export class AdminController {
       'Read from the database, marks nothing. `pending`: an upload (or a package change) the ' +
       'projector has not applied to the stored deadlines yet.',
   })
-  async years() {
-    const { rows } = await this.store.pool.query(
-      `SELECT year, source, loaded_at FROM calendar_years ORDER BY year`,
-    );
-    const inForce = await this.calendar.inForce();
-    const state = await this.store.pool.query<{ applied: string | null; fingerprint: string }>(
-      'SELECT applied_version::text AS applied, applied_fingerprint AS fingerprint FROM calendar_state',
-    );
-    const applied = state.rows[0];
-    return {
-      officialYears: inForce.years.map((y) => y.year),
-      uploaded: rows,
-      pending: applied.applied !== inForce.version || applied.fingerprint !== inForce.fingerprint,
-    };
+  years() {
+    return this.queries.execute(new GetCalendarYearsQuery());
   }
 
   @Put('calendar/:year')
@@ -122,7 +111,7 @@ export class AdminController {
         r.errors,
         'CALENDAR.INVALID_YEAR',
       );
-    await this.store.transaction((c) => CalendarService.storeYear(c, r.value));
+    await this.calendar.upload(r.value);
     return {
       ...r.value,
       status: 'stored',

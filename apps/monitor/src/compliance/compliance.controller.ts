@@ -10,9 +10,16 @@ import {
   ListViolationsQuery,
   allViolations,
 } from '@app/projections';
-import { Clock, NotFoundError, Roles, ValidationFailed, ReadPool } from '@app/platform';
+import {
+  Clock,
+  NotFoundError,
+  ReadPool,
+  Roles,
+  Scope,
+  ValidationFailed,
+  type PrincipalScope,
+} from '@app/platform';
 import type { Request, Response } from 'express';
-import { scopeOf } from './access';
 import { AsOfQuery, ComplianceQuery, UnitsQuery, ViolationsQuery } from './query-params.dto';
 import { isValidCreditCode, CONTRACT_ID_PATTERN } from '@app/contracts';
 import { violationsCsvHeader, violationsCsvRows } from './violations-csv';
@@ -33,7 +40,7 @@ export class ComplianceController {
   @Get('units')
   @Roles('inspector')
   @ApiOperation({ summary: 'Purchasing units ranked, with per-rule counts and on-time rate' })
-  units(@Query() q: UnitsQuery, @Req() req: Request) {
+  units(@Query() q: UnitsQuery, @Scope() scope: PrincipalScope | undefined) {
     return this.queries.execute(
       new ListUnitsQuery(
         this.asOf(q),
@@ -42,7 +49,7 @@ export class ComplianceController {
         q.sort ?? 'onTimeRate',
         q.page ?? 1,
         q.pageSize ?? 50,
-        scopeOf(req),
+        scope,
       ),
     );
   }
@@ -56,14 +63,14 @@ export class ComplianceController {
   compliance(
     @Param('unitCode') unitCode: string,
     @Query() q: ComplianceQuery,
-    @Req() req: Request,
+    @Scope() scope: PrincipalScope | undefined,
   ) {
     if (q.from && q.to && q.from > q.to)
       throw new ValidationFailed('from must not be after to', [
         { path: 'from', message: 'from must not be after to' },
       ]);
     return this.queries.execute(
-      new GetUnitComplianceQuery(unitCode, this.asOf(q), q.from, q.to, scopeOf(req)),
+      new GetUnitComplianceQuery(unitCode, this.asOf(q), q.from, q.to, scope),
     );
   }
 
@@ -76,6 +83,7 @@ export class ComplianceController {
   @ApiProduces('application/json', 'text/csv')
   async violations(
     @Query() q: ViolationsQuery,
+    @Scope() scope: PrincipalScope | undefined,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
@@ -96,14 +104,14 @@ export class ComplianceController {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="violations-${filter.asOf}.csv"`);
       res.write('\uFEFF' + violationsCsvHeader());
-      for await (const chunk of allViolations(this.db, filter, scopeOf(req))) {
+      for await (const chunk of allViolations(this.db, filter, scope)) {
         if (!res.write(violationsCsvRows(chunk))) await new Promise((r) => res.once('drain', r));
       }
       res.end();
       return;
     }
     return this.queries.execute(
-      new ListViolationsQuery(filter, q.page ?? 1, q.pageSize ?? 50, scopeOf(req)),
+      new ListViolationsQuery(filter, q.page ?? 1, q.pageSize ?? 50, scope),
     );
   }
 
@@ -113,10 +121,14 @@ export class ComplianceController {
     summary:
       'A contract as of a date: obligations with deadlines, status, delay; prepayment; data quality',
   })
-  contract(@Param('contractId') contractId: string, @Query() q: AsOfQuery, @Req() req: Request) {
+  contract(
+    @Param('contractId') contractId: string,
+    @Query() q: AsOfQuery,
+    @Scope() scope: PrincipalScope | undefined,
+  ) {
     if (!CONTRACT_ID_PATTERN.test(contractId))
       throw new NotFoundError(`contract ${contractId} not found`, 'CONTRACT.NOT_FOUND');
-    return this.queries.execute(new GetContractQuery(contractId, this.asOf(q), scopeOf(req)));
+    return this.queries.execute(new GetContractQuery(contractId, this.asOf(q), scope));
   }
 
   @Get('suppliers/:creditCode/payments')
@@ -126,11 +138,13 @@ export class ComplianceController {
     summary:
       "A supplier's invoices with due dates, paid amounts and status; prepayment entitled vs received",
   })
-  payments(@Param('creditCode') creditCode: string, @Query() q: AsOfQuery, @Req() req: Request) {
+  payments(
+    @Param('creditCode') creditCode: string,
+    @Query() q: AsOfQuery,
+    @Scope() scope: PrincipalScope | undefined,
+  ) {
     if (!isValidCreditCode(creditCode))
       throw new NotFoundError(`supplier ${creditCode} not found`, 'SUPPLIER.NOT_FOUND');
-    return this.queries.execute(
-      new GetSupplierPaymentsQuery(creditCode, this.asOf(q), scopeOf(req)),
-    );
+    return this.queries.execute(new GetSupplierPaymentsQuery(creditCode, this.asOf(q), scope));
   }
 }

@@ -1,9 +1,9 @@
 import { Controller, Get, Res } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { PgEventStore } from '@app/event-store';
 import { Public } from '@app/platform';
 import type { Response } from 'express';
-import { ProjectorDaemon } from '@app/projections';
+import { PingDatabaseQuery, ProjectorDaemon } from '@app/projections';
 import { HealthIndicators } from './health-indicators';
 
 @ApiTags('operations')
@@ -11,7 +11,7 @@ import { HealthIndicators } from './health-indicators';
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly store: PgEventStore,
+    private readonly queries: QueryBus,
     private readonly indicators: HealthIndicators,
     private readonly projector: ProjectorDaemon,
   ) {}
@@ -25,12 +25,7 @@ export class HealthController {
       'reconnecting, the projector in error), naming what in `problems`; else 200 `ok`.',
   })
   async health(@Res({ passthrough: true }) res: Response) {
-    let database: 'up' | 'down' = 'up';
-    try {
-      await this.store.pool.query('SELECT 1');
-    } catch {
-      database = 'down';
-    }
+    const database = (await this.queries.execute(new PingDatabaseQuery())) ? 'up' : 'down';
     const components = withoutErrorTexts(this.indicators.report());
     const ok = database === 'up';
     res.status(ok ? 200 : 503);

@@ -1,3 +1,4 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { hasUnstorableText, isValidCreditCode } from '@app/contracts';
 
 /** The roles of SPEC §1 (plus operations). One role per token, in the `role` claim. */
@@ -28,6 +29,27 @@ export interface PrincipalScope {
   regions?: string[];
   supplierCreditCode?: string;
 }
+
+/** What the auth guard puts on the request (see AuthenticatedRequest). */
+type WithPrincipal = { user?: Principal; scope?: PrincipalScope };
+
+/**
+ * Route parameter: the authenticated caller (`req.user`, set by the auth guard); undefined on
+ * a public route.
+ */
+export const Principal = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Principal | undefined =>
+    ctx.switchToHttp().getRequest<WithPrincipal>().user,
+);
+
+/**
+ * Route parameter: the data scope of the authenticated caller (`req.scope`, set by the auth
+ * guard); undefined = unrestricted.
+ */
+export const Scope = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): PrincipalScope | undefined =>
+    ctx.switchToHttp().getRequest<WithPrincipal>().scope,
+);
 
 export const PLATFORM_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 /** Region prefixes go into a SQL LIKE pattern: no `%` or `_` may ever get through. */

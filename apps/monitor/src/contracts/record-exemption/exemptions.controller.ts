@@ -1,18 +1,22 @@
-import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CONTRACT_ID_PATTERN } from '@app/contracts';
-import { PgEventStore } from '@app/event-store';
-import { AppError, Clock, NotFoundError, Roles } from '@app/platform';
-import { LIVE_SCHEMA } from '@app/projections';
-import type { Request } from 'express';
+import {
+  AppError,
+  Clock,
+  NotFoundError,
+  Principal,
+  Roles,
+  Scope,
+  type PrincipalScope,
+} from '@app/platform';
+import { ObligationExistsQuery } from '@app/projections';
 import {
   RecordEventsCommand,
   rejectionError,
 } from '../../ingestion/record-events/record-events.command';
-import { scopeSql } from '@app/projections';
-import { scopeOf } from '../../compliance/access';
 import { RecordExemptionDto } from './exemption.dto';
 
 @ApiTags('contracts')
@@ -20,7 +24,7 @@ import { RecordExemptionDto } from './exemption.dto';
 export class ExemptionsController {
   constructor(
     private readonly commands: CommandBus,
-    private readonly store: PgEventStore,
+    private readonly queries: QueryBus,
     private readonly clock: Clock,
   ) {}
 
@@ -33,7 +37,8 @@ export class ExemptionsController {
   async exempt(
     @Param('contractId') contractId: string,
     @Body() body: RecordExemptionDto,
-    @Req() req: Request,
+    @Principal() user: Principal | undefined,
+    @Scope() scope: PrincipalScope | undefined,
   ) {
     const key = body.key ?? body.rule;
     const notFound = () =>
@@ -47,17 +52,8 @@ export class ExemptionsController {
         [{ path: 'key', message: `must be "${body.rule}" or start with "${body.rule}:"` }],
       );
     }
-    const values: unknown[] = [contractId, key];
-    const scope = scopeSql(scopeOf(req), 'c', values);
-    const { rows } = await this.store.pool.query(
-      `SELECT 1 FROM "${LIVE_SCHEMA}".contracts c
-        WHERE c.contract_id = $1 AND ${scope}
-          AND (EXISTS (SELECT 1 FROM "${LIVE_SCHEMA}".obligations o WHERE o.contract_id = c.contract_id AND o.key = $2)
-               OR ($2 = 'prepayment' AND c.prep_started_on IS NOT NULL))`,
-      values,
-    );
-    if (rows.length === 0) throw notFound();
-    const user = (req as Request & { user?: { sub?: string } }).user;
+    if (!(await this.queries.execute(new ObligationExistsQuery(contractId, key, scope))))
+      throw notFound();
     const eventId = randomUUID();
     const [outcome] = await this.commands.execute(
       new RecordEventsCommand(

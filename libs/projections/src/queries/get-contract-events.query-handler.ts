@@ -1,15 +1,19 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { businessDateOf } from '@app/domain';
 import { PgEventStore } from '@app/event-store';
-import { NotFoundError } from '@app/platform';
+import { NotFoundError, ReadPool } from '@app/platform';
 import { GetContractEventsQuery, type ContractEventsView } from './get-contract-events.query';
 
+/** The contract's stream, read from the store through the read pool. */
 @QueryHandler(GetContractEventsQuery)
 export class GetContractEventsHandler implements IQueryHandler<GetContractEventsQuery> {
-  constructor(private readonly store: PgEventStore) {}
+  constructor(
+    private readonly db: ReadPool,
+    private readonly store: PgEventStore,
+  ) {}
 
   async execute(q: GetContractEventsQuery): Promise<ContractEventsView> {
-    const events = await this.store.readStream(this.store.pool, q.contractId);
+    const events = await this.store.readStream(this.db.pool, q.contractId);
     if (events.length === 0)
       throw new NotFoundError(`contract ${q.contractId} not found`, 'CONTRACT.NOT_FOUND');
     const retracted = new Set(
