@@ -15,7 +15,14 @@ import {
   RecordEventsCommand,
   type IngestItem,
 } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
-import { EVENT_STORE_MIGRATIONS, PgEventStore, START, type NewEvent } from '@app/event-store';
+import {
+  EVENT_STORE_MIGRATIONS,
+  PgEventStore,
+  START,
+  ensureCheckpoint,
+  readCheckpoint,
+  type NewEvent,
+} from '@app/event-store';
 import { ServiceUnavailable, type Clock } from '@app/platform';
 import {
   CalendarService,
@@ -141,7 +148,7 @@ describe('compliance projector: concurrency, crashes, races, lag', () => {
   }
 
   async function checkpointOf(name: string) {
-    return ComplianceProjector.readCheckpoint(admin, name);
+    return readCheckpoint(admin, name);
   }
 
   async function snapshot(schema: string): Promise<Record<string, string[]>> {
@@ -392,12 +399,12 @@ describe('compliance projector: concurrency, crashes, races, lag', () => {
     try {
       // 1. deterministic: B waits on the checkpoint row held by "another projector", which
       //    moves it; B then continues from the moved position (never re-reads, never regresses)
-      await ComplianceProjector.ensureCheckpoint(admin, target.checkpoint);
+      await ensureCheckpoint(admin, target.checkpoint);
       const other = await admin.connect();
       let moved = START;
       try {
         await other.query('BEGIN');
-        await ComplianceProjector.readCheckpoint(other, target.checkpoint, true);
+        await readCheckpoint(other, target.checkpoint, true);
         const waiting = projectorB.runBatch(target, 10_000);
         await backendWaitingOn(
           'SELECT transaction_id::text, global_position::text FROM projection_checkpoints%',

@@ -4,3 +4,4 @@ export * from './migrations/1732600000000-event-store';
 export * from './migrations/1732600000003-audit-keys';
 export * from './migrations';
 export * from './pg-errors';
+export * from './checkpoints';

@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { WRITE_POOL } from '@app/event-store';
+import { readCheckpoint, WRITE_POOL } from '@app/event-store';
 import { APP_CONFIG, type AppConfig } from '@app/platform';
 import type { Pool, PoolClient } from 'pg';
 import { CalendarService } from './calendar.service';
@@ -193,7 +193,7 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
 
   /** Events stored beyond the checkpoint, visible or not yet (gap safety), up to the cap. */
   private async countBehind(): Promise<number> {
-    const cp = await ComplianceProjector.readCheckpoint(this.pool, PROJECTION_NAME);
+    const cp = await readCheckpoint(this.pool, PROJECTION_NAME);
     this.position = cp.globalPosition;
     const { rows } = await this.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM (

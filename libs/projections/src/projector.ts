@@ -1,7 +1,9 @@
 import { assessContract, toFact, type WorkCalendar } from '@app/domain';
 import {
   PgEventStore,
-  START,
+  ensureCheckpoint,
+  moveCheckpoint,
+  readCheckpoint,
   withTransaction,
   type Checkpoint,
   type Sql,
@@ -41,48 +43,20 @@ export class ComplianceProjector {
     private readonly calendar: (c: Sql) => WorkCalendar | Promise<WorkCalendar>,
   ) {}
 
-  static async ensureCheckpoint(c: Sql, name: string): Promise<void> {
-    await c.query(
-      'INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING',
-      [name],
-    );
-  }
-
-  static async readCheckpoint(c: Sql, name: string, forUpdate = false): Promise<Checkpoint> {
-    const { rows } = await c.query<{ transaction_id: string; global_position: string }>(
-      `SELECT transaction_id::text, global_position::text FROM projection_checkpoints WHERE name = $1${forUpdate ? ' FOR UPDATE' : ''}`,
-      [name],
-    );
-    return rows[0]
-      ? { transactionId: rows[0].transaction_id, globalPosition: rows[0].global_position }
-      : START;
-  }
-
   /** Projects one batch. Returns the number of events consumed (0 when caught up). */
   runBatch(target: ProjectionTarget, batchSize: number): Promise<number> {
     return withTransaction(this.pool, async (client) => {
       // the histories of a batch's contracts are scattered over the table: with the default
       // 4 MB the bitmap scan goes lossy and the sort spills at a few million events
       await client.query(`SET LOCAL work_mem = '64MB'`);
-      await ComplianceProjector.ensureCheckpoint(client, target.checkpoint);
-      const from = await ComplianceProjector.readCheckpoint(client, target.checkpoint, true);
+      await ensureCheckpoint(client, target.checkpoint);
+      const from = await readCheckpoint(client, target.checkpoint, true);
       const events = await this.store.readAllPositions(client, from, batchSize);
       if (events.length === 0) return 0;
       const { stale, projected } = await this.stale(client, target.schema, events);
       await this.recompute(client, target.schema, stale, projected);
       const last = events[events.length - 1];
-      const moved = await client.query(
-        `UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now()
-          WHERE name = $1 AND transaction_id = $4::xid8 AND global_position = $5`,
-        [
-          target.checkpoint,
-          last.transactionId,
-          last.globalPosition,
-          from.transactionId,
-          from.globalPosition,
-        ],
-      );
-      if (moved.rowCount !== 1) throw new Error(`checkpoint ${target.checkpoint} moved under us`);
+      await moveCheckpoint(client, target.checkpoint, last, from);
       return events.length;
     });
   }
@@ -195,7 +169,7 @@ export class ComplianceProjector {
   async lag(
     name: string,
   ): Promise<{ checkpoint: Checkpoint; headPosition: string; behind: number }> {
-    const checkpoint = await ComplianceProjector.readCheckpoint(this.pool, name);
+    const checkpoint = await readCheckpoint(this.pool, name);
     const { rows } = await this.pool.query<{ head: string | null; behind: string }>(
       `SELECT (SELECT max(global_position) FROM events)::text AS head,
               (SELECT count(*) FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint))::text AS behind`,

@@ -1,6 +1,13 @@
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { withTransaction, WRITE_POOL } from '@app/event-store';
+import {
+  deleteCheckpoint,
+  ensureCheckpoint,
+  moveCheckpoint,
+  readCheckpoint,
+  withTransaction,
+  WRITE_POOL,
+} from '@app/event-store';
 import type { Pool, PoolClient } from 'pg';
 import { CalendarService } from './calendar.service';
 import { ComplianceProjector } from './projector';
@@ -132,7 +139,7 @@ export class RebuildService implements OnApplicationBootstrap {
 
   private async dropLeftovers(c: Pick<PoolClient, 'query'>): Promise<void> {
     await c.query(`DROP SCHEMA IF EXISTS "${BUILD_SCHEMA}" CASCADE`);
-    await c.query('DELETE FROM projection_checkpoints WHERE name = $1', [BUILD_CHECKPOINT]);
+    await deleteCheckpoint(c, BUILD_CHECKPOINT);
   }
 
   /** Starts a rebuild (or joins the one running) and returns its completion. */
@@ -234,17 +241,14 @@ export class RebuildService implements OnApplicationBootstrap {
 
   private swap(): Promise<void> {
     return withTransaction(this.pool, async (c) => {
-      await ComplianceProjector.ensureCheckpoint(c, PROJECTION_NAME);
-      await ComplianceProjector.readCheckpoint(c, PROJECTION_NAME, true); // waits for a live batch
-      const built = await ComplianceProjector.readCheckpoint(c, BUILD_CHECKPOINT);
+      await ensureCheckpoint(c, PROJECTION_NAME);
+      await readCheckpoint(c, PROJECTION_NAME, true); // waits for a live batch
+      const built = await readCheckpoint(c, BUILD_CHECKPOINT);
       await c.query(`ALTER SCHEMA "${LIVE_SCHEMA}" RENAME TO "${LIVE_SCHEMA}_old"`);
       await c.query(`ALTER SCHEMA "${BUILD_SCHEMA}" RENAME TO "${LIVE_SCHEMA}"`);
       await c.query(`DROP SCHEMA "${LIVE_SCHEMA}_old" CASCADE`);
-      await c.query(
-        `UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now() WHERE name = $1`,
-        [PROJECTION_NAME, built.transactionId, built.globalPosition],
-      );
-      await c.query('DELETE FROM projection_checkpoints WHERE name = $1', [BUILD_CHECKPOINT]);
+      await moveCheckpoint(c, PROJECTION_NAME, built);
+      await deleteCheckpoint(c, BUILD_CHECKPOINT);
     });
   }
 }
