@@ -43,10 +43,12 @@ import {
 import fc from 'fast-check';
 import type { Pool } from 'pg';
 import { LIVE_TARGET, type ProjectionTarget } from '../../libs/projections/src/projector';
+import { GetUnitComplianceHandler } from '../../libs/projections/src/queries/get-unit-compliance.query-handler';
 import {
-  GetUnitComplianceHandler,
   ListUnitsHandler,
-} from '../../libs/projections/src/queries/units.query-handlers';
+  rankUnits,
+  type CountingWay,
+} from '../../libs/projections/src/queries/list-units.query-handler';
 import { readModelDdl } from '../../libs/projections/src/read-model-ddl';
 
 const SEED = Number(process.env.PROJECTOR_PROPS_SEED ?? 20210928);
@@ -241,25 +243,34 @@ async function summaryDrift(pool: Pool, schema: string): Promise<unknown[]> {
 
 /** (d) Days on which the ranking handler's counts differ from counting every obligation's status. */
 async function rankingDifferences(s: Side, days: string[]): Promise<string[]> {
-  // the handler's two ways of counting, forced in turn, and its own choice
-  const handlers = (['summary', 'direct', undefined] as const).map((mode) => {
-    const h = new ListUnitsHandler(s.read);
-    h.mode = mode;
-    return h;
-  });
+  // every day the handler (its own choice of counting way, its cache); besides, the two ways
+  // of counting each forced in turn (rankUnits, which the handler calls with its choice)
+  const ways: (CountingWay | undefined)[] = ['summary', 'direct', undefined];
+  const handler = new ListUnitsHandler(s.read);
   const compliance = new GetUnitComplianceHandler(s.read);
   const out: string[] = [];
   let compared = 0;
   for (const [i, day] of days.entries()) {
-    const handler = handlers[i % handlers.length];
-    const page = await handler.execute(
-      new ListUnitsQuery(day, undefined, undefined, 'unitCode', 1, 1000),
-    );
-    const got: Record<string, Record<string, number>> = {};
+    const query = new ListUnitsQuery(day, undefined, undefined, 'unitCode', 1, 1000);
+    const page = await handler.execute(query);
+    const counted: Array<{
+      way: string;
+      total: number;
+      got: Record<string, Record<string, number>>;
+    }> = [{ way: 'chosen', total: page.total, got: {} }];
     for (const u of page.items)
       for (const [rule, c] of Object.entries(u.rules))
         for (const [status, n] of Object.entries(c))
-          if (status !== 'onTimeRate' && n) (got[u.unitCode] ??= {})[`${rule}:${status}`] = n;
+          if (status !== 'onTimeRate' && n)
+            (counted[0].got[u.unitCode] ??= {})[`${rule}:${status}`] = n;
+    const way = ways[i % ways.length];
+    if (way) {
+      const units = await rankUnits(s.read.pool, query, way);
+      const got: Record<string, Record<string, number>> = {};
+      for (const u of units)
+        for (const [cell, n] of Object.entries(u.cells)) if (n) (got[u.unit_code] ??= {})[cell] = n;
+      counted.push({ way, total: units.length, got });
+    }
     const { rows } = await s.pool.query<{ unit_code: string; cell: string; n: number }>(
       `SELECT unit_code, rule || ':' || st AS cell, count(*)::int AS n
          FROM (SELECT unit_code, rule,
@@ -276,10 +287,9 @@ async function rankingDifferences(s: Side, days: string[]): Promise<string[]> {
           .sort()
           .map((u) => [u, Object.entries(x[u]).sort()]),
       );
-    if (canon(got) !== canon(want))
-      out.push(
-        `${day} (${handler.mode ?? 'chosen'}): handler ${canon(got)}\n  recount ${canon(want)}`,
-      );
+    for (const { way: w, got } of counted)
+      if (canon(got) !== canon(want))
+        out.push(`${day} (${w}): handler ${canon(got)}\n  recount ${canon(want)}`);
     // unit compliance: summary path (no period) = per-obligation path (a period covering all)
     for (const unit of Object.keys(want)) {
       const plain = await compliance.execute(
@@ -300,10 +310,11 @@ async function rankingDifferences(s: Side, days: string[]): Promise<string[]> {
             );
       compared++;
     }
-    if (page.total !== Object.keys(want).length)
-      out.push(
-        `${day}: total ${page.total}, units with a running obligation ${Object.keys(want).length}`,
-      );
+    for (const { way: w, total } of counted)
+      if (total !== Object.keys(want).length)
+        out.push(
+          `${day} (${w}): total ${total}, units with a running obligation ${Object.keys(want).length}`,
+        );
   }
   if (days.length > 0 && compared === 0) out.push('no unit compliance compared');
   return out;

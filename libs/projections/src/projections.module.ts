@@ -12,10 +12,11 @@ import { ContractVisibleHandler } from './queries/contract-visible.query-handler
 import { PingDatabaseHandler } from './queries/database-ping.query-handler';
 import { GetContractEventsHandler } from './queries/get-contract-events.query-handler';
 import { GetContractHandler } from './queries/get-contract.query-handler';
+import { GetUnitComplianceHandler } from './queries/get-unit-compliance.query-handler';
+import { ListUnitsHandler } from './queries/list-units.query-handler';
 import { ListViolationsHandler } from './queries/list-violations.query-handler';
 import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
-import { GetUnitComplianceHandler, ListUnitsHandler } from './queries/units.query-handlers';
 
 @Module({
   imports: [CqrsModule],

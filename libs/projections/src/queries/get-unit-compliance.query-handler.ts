@@ -1,0 +1,172 @@
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { meanHalfUp } from '@app/domain';
+import { NotFoundError, ReadPool } from '@app/platform';
+import { scopeSql } from './scope';
+import { prepaymentStatusSql } from './status-sql';
+import { emptyCounts, onTimeRate, RM, RULE_ORDER, summaryCountsSql } from './unit-counts';
+import {
+  GetUnitComplianceQuery,
+  type PrepaymentSplit,
+  type RuleCompliance,
+  type StatusCounts,
+  type UnitComplianceView,
+} from './units.query';
+
+@QueryHandler(GetUnitComplianceQuery)
+export class GetUnitComplianceHandler implements IQueryHandler<GetUnitComplianceQuery> {
+  constructor(private readonly db: ReadPool) {}
+
+  async execute(q: GetUnitComplianceQuery): Promise<UnitComplianceView> {
+    const cv: unknown[] = [q.unitCode, q.asOf];
+    const cScope = scopeSql(q.scope, 'c', cv);
+    // The unit exists if it has a contract in scope at all; its name, region, contracts and
+    // prepayment targets on asOf are those of the contracts awarded by then.
+    const head = await this.db.pool.query(
+      `SELECT count(*)::int AS known,
+              (array_agg(unit_name ORDER BY awarded_on DESC NULLS LAST) FILTER (WHERE awarded))[1] AS unit_name,
+              (array_agg(region ORDER BY awarded_on DESC NULLS LAST) FILTER (WHERE awarded))[1] AS region,
+              count(*) FILTER (WHERE awarded)::int AS contracts,
+              count(*) FILTER (WHERE sme AND ps = 'met')::int AS sme_met,
+              count(*) FILTER (WHERE sme AND ps = 'below')::int AS sme_below,
+              count(*) FILTER (WHERE sme AND ps = 'pending')::int AS sme_pending,
+              count(*) FILTER (WHERE sme AND ps = 'exempted')::int AS sme_exempted,
+              count(*) FILTER (WHERE NOT coalesce(sme, false) AND ps = 'met')::int AS non_met,
+              count(*) FILTER (WHERE NOT coalesce(sme, false) AND ps = 'below')::int AS non_below,
+              count(*) FILTER (WHERE NOT coalesce(sme, false) AND ps = 'pending')::int AS non_pending,
+              count(*) FILTER (WHERE NOT coalesce(sme, false) AND ps = 'exempted')::int AS non_exempted
+         FROM (SELECT c.unit_name, c.region, c.awarded_on, c.sme, c.awarded_on <= $2::date AS awarded,
+                      CASE WHEN c.awarded_on <= $2::date THEN ${prepaymentStatusSql('c', '$2::date')} END AS ps
+                 FROM ${RM}.contracts c WHERE c.unit_code = $1 AND ${cScope}) c`,
+      cv,
+    );
+    const h = head.rows[0];
+    if (!h || h.known === 0)
+      throw new NotFoundError(`purchasing unit ${q.unitCode} not found`, 'UNIT.NOT_FOUND');
+    const counts = await this.counts(q);
+    // Delays: only obligations that were ever late or overdue can be (the partial index of
+    // the violation list); working days from the calendar's running index, looked up per row
+    // (LIMIT 1 keeps them index lookups: hashing the 36,890-day calendar twice cost ~26 ms).
+    const values: unknown[] = [q.unitCode, q.asOf];
+    const where = [
+      'o.unit_code = $1',
+      'o.started_on <= $2::date',
+      '(o.fulfilled_on IS NULL OR o.fulfilled_on > o.deadline)',
+      'o.deadline < $2::date',
+      ...this.period(q, values),
+      scopeSql(q.scope, 'o', values),
+    ];
+    const args = `o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, $2::date`;
+    // the median is percentile_cont(0.5): the middle value, or the mean of the two middle ones
+    const { rows: delays } = await this.db.pool.query<{
+      rule: string;
+      nd: number;
+      dsum: string | null;
+      dmed: number | null;
+      nw: number;
+      wsum: string | null;
+      wmed: number | null;
+    }>(
+      `SELECT x.rule, count(*)::int AS nd, sum(x.delay_end - x.deadline)::text AS dsum,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY x.delay_end - x.deadline) AS dmed,
+              count(e.working_index)::int AS nw, sum(e.working_index - d.working_index)::text AS wsum,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY e.working_index - d.working_index) AS wmed
+         FROM (SELECT o.rule, o.deadline, o.working_day_rule, obligation_delay_end(${args}) AS delay_end
+                 FROM ${RM}.obligations o WHERE ${where.join(' AND ')}) x
+         LEFT JOIN LATERAL (SELECT working_index FROM business_days
+                             WHERE x.working_day_rule AND day = x.delay_end LIMIT 1) e ON true
+         LEFT JOIN LATERAL (SELECT working_index FROM business_days
+                             WHERE x.working_day_rule AND day = x.deadline LIMIT 1) d ON true
+        WHERE x.delay_end IS NOT NULL
+        GROUP BY x.rule`,
+      values,
+    );
+    const byRule = new Map(delays.map((r) => [r.rule, r]));
+    const all = emptyCounts();
+    // 2 decimals rounded half up, on the integer sum (exact)
+    const mean = (sum: string | null, n: number) => (sum === null ? null : meanHalfUp(sum, n));
+    const rules: RuleCompliance[] = RULE_ORDER.map((rule) => {
+      const r = byRule.get(rule);
+      const c = counts.get(rule) ?? emptyCounts();
+      for (const k of Object.keys(all) as (keyof StatusCounts)[]) all[k] += c[k];
+      return {
+        rule,
+        counts: c,
+        total: Object.values(c).reduce((a, n) => a + n, 0),
+        onTimeRate: onTimeRate(c),
+        meanDelayDays: r ? mean(r.dsum, r.nd) : null,
+        medianDelayDays: r?.dmed ?? null,
+        meanDelayWorkingDays: rule === 'signing' || !r ? null : mean(r.wsum, r.nw),
+        medianDelayWorkingDays: rule === 'signing' ? null : (r?.wmed ?? null),
+      };
+    });
+    const split = (p: string, threshold: string): PrepaymentSplit => ({
+      threshold,
+      contracts: h[`${p}_met`] + h[`${p}_below`] + h[`${p}_pending`] + h[`${p}_exempted`],
+      met: h[`${p}_met`],
+      below: h[`${p}_below`],
+      pending: h[`${p}_pending`],
+      exempted: h[`${p}_exempted`],
+    });
+    return {
+      unitCode: q.unitCode,
+      unitName: h.unit_name,
+      region: h.region,
+      asOf: q.asOf,
+      from: q.from ?? null,
+      to: q.to ?? null,
+      contracts: h.contracts,
+      onTimeRate: onTimeRate(all),
+      rules,
+      prepayment: { sme: split('sme', '0.50'), nonSme: split('non', '0.30') },
+    };
+  }
+
+  /** Deadline period conditions (from/to filter on the deadline). */
+  private period(q: GetUnitComplianceQuery, values: unknown[]): string[] {
+    const w: string[] = [];
+    if (q.from) w.push(`o.deadline >= $${values.push(q.from)}::date`);
+    if (q.to) w.push(`o.deadline <= $${values.push(q.to)}::date`);
+    return w;
+  }
+
+  /**
+   * Counts by rule and status as of T. Without a period: the unit's rows of unit_rule_counts,
+   * corrected for its obligations not settled on T (as the ranking does). A deadline period
+   * cannot come from the summary: then every obligation of the unit in the period is counted.
+   */
+  private async counts(q: GetUnitComplianceQuery): Promise<Map<string, StatusCounts>> {
+    const values: unknown[] = [q.unitCode, q.asOf];
+    const st = `obligation_status(o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, $2::date)`;
+    let text: string;
+    if (q.from || q.to) {
+      const where = [
+        'o.unit_code = $1',
+        'o.started_on <= $2::date',
+        ...this.period(q, values),
+        scopeSql(q.scope, 'o', values),
+      ];
+      text = `SELECT o.rule, ${st} AS status, count(*)::int AS n FROM ${RM}.obligations o
+               WHERE ${where.join(' AND ')} GROUP BY 1, 2`;
+    } else {
+      const scopeU = scopeSql(q.scope, 'u', values);
+      const scopeO = scopeSql(q.scope, 'o', values);
+      text = `SELECT rule, status, n FROM (${summaryCountsSql(
+        '$2::date',
+        `u.unit_code = $1 AND ${scopeU}`,
+        `o.unit_code = $1 AND ${scopeO}`,
+      )}) s`;
+    }
+    const { rows } = await this.db.pool.query<{ rule: string; status: string; n: number }>(
+      text,
+      values,
+    );
+    const out = new Map<string, StatusCounts>();
+    for (const r of rows) {
+      if (r.status === null || r.n === 0) continue;
+      let c = out.get(r.rule);
+      if (!c) out.set(r.rule, (c = emptyCounts()));
+      c[r.status as keyof StatusCounts] += r.n;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,42 @@
+import { rateDown } from '@app/domain';
+import { LIVE_SCHEMA } from '../read-model-ddl';
+import type { StatusCounts } from './units.query';
+
+/** The read models' schema, quoted, for the unit queries. */
+export const RM = `"${LIVE_SCHEMA}"`;
+export const RULE_ORDER = ['signing', 'announcement', 'filing', 'acceptance', 'payment'];
+
+export const emptyCounts = (): StatusCounts => ({
+  met: 0,
+  late: 0,
+  overdue: 0,
+  pending: 0,
+  exempted: 0,
+  cancelled: 0,
+});
+
+/**
+ * On-time rate = met / (met + late + overdue), 4 decimals rounded down, computed exactly on
+ * integers; null when nothing was due.
+ */
+export function onTimeRate(c: StatusCounts): number | null {
+  return rateDown(c.met, c.met + c.late + c.overdue);
+}
+
+/**
+ * `(unit_code, rule, status, n)` of the obligations as of day `t` (a SQL expression), from the
+ * per-unit summary: each obligation counted under its final status, and those not settled on
+ * `t` moved from it to their status on `t` (or out, if not started yet). `whereU` / `whereO`
+ * restrict the summary rows (alias u) and the obligations (alias o) alike.
+ */
+export function summaryCountsSql(t: string, whereU: string, whereO: string): string {
+  return `SELECT unit_code, rule, status, sum(n)::int AS n FROM (
+      SELECT u.unit_code, u.rule, u.status, u.n FROM ${RM}.unit_rule_counts u
+       WHERE u.n <> 0 AND ${whereU}
+      UNION ALL
+      SELECT o.unit_code, o.rule, c.status, c.n FROM ${RM}.obligations o
+       CROSS JOIN LATERAL (VALUES (o.final_status, -1), (obligation_status(
+         o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, ${t}), 1)) c(status, n)
+       WHERE o.settled_on > ${t} AND o.unit_code IS NOT NULL AND ${whereO} AND c.status IS NOT NULL
+    ) x GROUP BY 1, 2, 3 HAVING sum(n) <> 0`;
+}

@@ -1,0 +1,25 @@
+/**
+ * Unit rankings kept per key (the filter set and the summary version it was computed from:
+ * `summary_state.version`, moved by every projector write, so an entry never outlives the
+ * state it counts). The most recently used `max` are kept; a computation that fails is
+ * forgotten, so the next request computes again. Concurrent requests for one key share one
+ * computation.
+ */
+export class UnitRankingCache<T> {
+  private readonly entries = new Map<string, Promise<T>>();
+
+  constructor(private readonly max = 16) {}
+
+  get(key: string, compute: () => Promise<T>): Promise<T> {
+    let entry = this.entries.get(key);
+    if (entry) {
+      this.entries.delete(key); // most recently used last
+    } else {
+      entry = compute();
+      entry.catch(() => this.entries.delete(key));
+      if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    }
+    this.entries.set(key, entry);
+    return entry;
+  }
+}
