@@ -1,9 +1,8 @@
 import type { EventSource } from '@app/event-store';
-import type { Request } from 'express';
+import type { Principal } from '@app/platform';
 
-/** Where an HTTP event came from: the authenticated platform when there is one. */
-export function sourceOf(req: Request): EventSource {
-  const user = (req as Request & { user?: { platformId?: string; sub?: string } }).user;
+/** Where an HTTP event came from: the authenticated platform (and its subject). */
+export function sourceOf(user: Principal | undefined): EventSource {
   return {
     kind: 'http',
     ...(user?.platformId ? { platformId: user.platformId } : {}),

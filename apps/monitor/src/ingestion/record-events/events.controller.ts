@@ -15,6 +15,7 @@ import {
   RateLimit,
   Roles,
   correlationIdOf,
+  Principal,
   type AppConfig,
 } from '@app/platform';
 import type { Request, Response } from 'express';
@@ -69,8 +70,12 @@ export class EventsController {
   })
   @ApiResponse({ status: 413, description: 'more than 1,000 events, or body too large' })
   @ApiResponse({ status: 415, description: 'not application/json' })
-  async record(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<unknown> {
-    const source = sourceOf(req);
+  async record(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Principal() user: Principal | undefined,
+  ): Promise<unknown> {
+    const source = sourceOf(user);
     // read here, after authentication: only a platform's refused requests are kept for audit
     const read = await readEventsBody(req, res, this.config.bodyLimit);
     if (!read.ok) {
