@@ -13,7 +13,6 @@ import {
   applyHttpSecurity,
   correlationMiddleware,
   HttpMetrics,
-  requestContextMiddleware,
   requestLogMiddleware,
 } from '@app/platform';
 import type { ValidationError } from 'class-validator';
@@ -56,8 +55,6 @@ export async function createApp(
       },
     }),
   );
-  // body-parser calls on from a stream callback, outside the request's logging context
-  app.use(requestContextMiddleware);
 
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(

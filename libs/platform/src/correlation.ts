@@ -19,7 +19,8 @@ export function correlationIdOf(req: Request): string {
 
 /**
  * Takes a caller's correlation id (if well formed) or makes one, and echoes it back; the
- * rest of the request runs inside its RequestContext.
+ * rest of the request runs inside its RequestContext (body-parser keeps it: raw-body calls
+ * back in the caller's async scope; tests/integration/logging.int-spec.ts checks it).
  */
 export function correlationMiddleware(req: Request, res: Response, next: NextFunction): void {
   const given = req.header(HEADER);
@@ -27,12 +28,4 @@ export function correlationMiddleware(req: Request, res: Response, next: NextFun
   (req as Request & { correlationId?: string }).correlationId = id;
   res.setHeader(HEADER, id);
   requestContext.run({ correlationId: id }, next);
-}
-
-/**
- * Enters the request's context again: install after middleware that calls `next` from a
- * stream callback (body-parser), where the context correlationMiddleware entered is lost.
- */
-export function requestContextMiddleware(req: Request, _res: Response, next: NextFunction): void {
-  requestContext.run({ correlationId: correlationIdOf(req) }, next);
 }

@@ -86,7 +86,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       statusCode = 400;
       code = ErrorCodes.VALIDATION_FAILED;
       message = 'a value of the request cannot be processed';
-      this.logger.warn(`data error [${correlationId}]: ${(exception as Error)?.message}`);
+      // only the SQLSTATE: the database's message can quote the refused value (request content)
+      this.logger.warn(
+        `data error [${correlationId}]: SQLSTATE ${String((exception as { code?: unknown }).code)}`,
+      );
     } else {
       this.logger.error(
         `unhandled error [${correlationId}]: ${(exception as Error)?.stack ?? String(exception)}`,

@@ -146,7 +146,10 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
       return;
     } catch (err) {
       if (!isDataError(err)) throw err;
-      this.logger.warn(`the database refused a batch's content: ${(err as Error).message}`);
+      // only the SQLSTATE: the database's message can quote the refused value (event content)
+      this.logger.warn(
+        `the database refused a batch's content: SQLSTATE ${String((err as { code?: unknown }).code)}`,
+      );
       const open = pending.filter((p) => outcomes[p.index] === undefined);
       if (rejections.length > 0) {
         // the rejections apart (they are escaped and capped: this should not fail again)
