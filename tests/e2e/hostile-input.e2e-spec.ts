@@ -10,7 +10,7 @@ import request from 'supertest';
 import { ev, type Envelope } from '@app/testing';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { auth, bearer, tokenFor, TEST_PLATFORM_ID } from '../support/auth';
-import { DbProxy, startInProcessApp, type InProcessApp } from '../kafka/support';
+import { DbProxy, startInProcessApp, type InProcessApp } from '../support/processes';
 
 let seq = 0;
 const cid = (tag: string) => `CQ-HOSTILE-${tag}-${++seq}`;

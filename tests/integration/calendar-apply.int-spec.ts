@@ -29,7 +29,7 @@ import {
 } from '@app/testing';
 import type { Pool, PoolClient } from 'pg';
 import { createApp } from '../../apps/monitor/src/bootstrap';
-import { DbProxy } from '../kafka/support';
+import { DbProxy } from '../support/processes';
 import { auth, primeTokens, TEST_JWT_SECRET } from '../support/auth';
 
 jest.setTimeout(180_000);

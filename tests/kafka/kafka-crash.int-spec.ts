@@ -16,17 +16,14 @@ import {
   testKafkaClient,
   waitUntil,
   type TestDatabase,
-} from '@app/testing';
-import {
   countEvents,
   kafkaEnv,
   sleep,
-  spawnService,
   storedFacts,
   uniqueName,
   workload,
-  type ChildService,
-} from './support';
+} from '@app/testing';
+import { spawnService, type ChildService } from '../support/processes';
 
 jest.setTimeout(240_000);
 

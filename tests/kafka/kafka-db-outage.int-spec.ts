@@ -14,18 +14,14 @@ import {
   testKafkaClient,
   waitUntil,
   type TestDatabase,
-} from '@app/testing';
-import {
   countEvents,
-  DbProxy,
   kafkaEnv,
   sleep,
-  startInProcessApp,
   storedFacts,
   uniqueName,
   workload,
-  type InProcessApp,
-} from './support';
+} from '@app/testing';
+import { DbProxy, startInProcessApp, type InProcessApp } from '../support/processes';
 
 jest.setTimeout(180_000);
 

@@ -13,17 +13,14 @@ import {
   testKafkaClient,
   waitUntil,
   type TestDatabase,
-} from '@app/testing';
-import {
   countEvents,
   kafkaEnv,
   sleep,
-  startInProcessApp,
   storedFacts,
   uniqueName,
   workload,
-  type InProcessApp,
-} from './support';
+} from '@app/testing';
+import { startInProcessApp, type InProcessApp } from '../support/processes';
 
 jest.setTimeout(180_000);
 

@@ -15,10 +15,13 @@ import {
   readTopic,
   testKafkaClient,
   waitUntil,
+  kafkaEnv,
+  storedFacts,
+  uniqueName,
+  workload,
 } from '@app/testing';
 import { KafkaMetrics } from '../../apps/monitor/src/kafka';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { kafkaEnv, storedFacts, uniqueName, workload } from './support';
 
 jest.setTimeout(180_000);
 

@@ -15,10 +15,12 @@ import {
   readTopic,
   testKafkaClient,
   waitUntil,
+  ev,
+  kafkaEnv,
+  storedFacts,
+  uniqueName,
 } from '@app/testing';
-import { ev } from '@app/testing';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { kafkaEnv, storedFacts, uniqueName } from './support';
 
 jest.setTimeout(180_000);
 

@@ -1,6 +1,9 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { Kafka, logLevel, type IHeaders, type Producer } from 'kafkajs';
+import { Client } from 'pg';
+import { creditCode, ev, mulberry32, type Envelope } from './builders';
 
 /**
  * Kafka for the integration tests, chosen once in jest's globalSetup:
@@ -322,3 +325,196 @@ export async function groupLag(kafka: Kafka, groupId: string, topic: string): Pr
     await admin.disconnect();
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// Topics, groups and workloads of the Kafka suites
+
+/** A unique suffix for topics and groups, so that runs and files never share them. */
+export const uniqueName = (prefix: string) =>
+  `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+
+/** Environment of one service instance consuming `topic` in `groupId`. */
+export function kafkaEnv(
+  brokers: string[],
+  names: { topic: string; dlq: string; group: string },
+): Record<string, string> {
+  return {
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_TOPIC: names.topic,
+    KAFKA_DLQ_TOPIC: names.dlq,
+    KAFKA_GROUP_ID: names.group,
+    KAFKA_PARTITIONS: '6',
+    ROLE_PROJECTOR: 'false',
+    LOG_LEVEL: 'error',
+    JWT_SECRET: 'kafka-tests-secret-0123456789-abcdefghijklmnop',
+    RATE_LIMIT_INGEST_PER_MIN: '1000000',
+    RATE_LIMIT_QUERY_PER_MIN: '1000000',
+  };
+}
+
+/**
+ * A stream of Kafka records: valid envelopes of many contracts (six facts each), exact
+ * re-sends of some of them (duplicates), and invalid records of three kinds: not JSON,
+ * JSON but not a valid envelope, and valid envelopes the contract's history refuses.
+ */
+export interface Workload {
+  records: TestRecord[];
+  /** eventIds that must end up stored, once each */
+  validIds: Set<string>;
+  duplicates: number;
+  /** invalid record value (or `key:` + key for a tombstone) → expected error code */
+  invalid: Map<string, string>;
+}
+
+export function workload(opts: {
+  total: number;
+  duplicateRate: number;
+  invalidRate: number;
+  tag: string;
+  seed?: number;
+}): Workload {
+  const rnd = mulberry32(opts.seed ?? 42); // a reproducible stream
+  const nInvalid = Math.round(opts.total * opts.invalidRate);
+  const nDup = Math.round(opts.total * opts.duplicateRate);
+  const nValid = opts.total - nInvalid - nDup;
+
+  const valid: Envelope[] = [];
+  for (let c = 0; valid.length < nValid; c++) {
+    const id = `CQ-FL-${opts.tag}-${String(c).padStart(6, '0')}`;
+    const facts = [
+      ev.award(id, '2021-09-13', {
+        supplierCode: creditCode(c % 5000),
+        size: c % 2 ? 'small' : 'large',
+      }),
+      ev.signed(id, '2021-09-28', '100000.00', '0.30'),
+      ev.announced(id, '2021-09-29'),
+      ev.filed(id, '2021-09-30'),
+      ev.invoice(id, '2021-10-08', `INV-${c}`, '30000.00', 'prepayment'),
+      ev.payment(id, '2021-10-11', `PAY-${c}`, '30000.00', 'prepayment', `INV-${c}`),
+    ];
+    valid.push(...facts.slice(0, nValid - valid.length));
+  }
+  const rec = (e: Envelope | Record<string, unknown>, key: string): TestRecord => ({
+    key,
+    value: JSON.stringify(e),
+  });
+  const records: TestRecord[] = valid.map((e) => rec(e, e.contractId));
+
+  // Duplicates: exact re-sends, later in the stream (same key, so same partition, after the original).
+  for (let i = 0; i < nDup; i++) {
+    const at = Math.floor(rnd() * records.length);
+    const original = valid[Math.floor(rnd() * valid.length)];
+    const origAt = records.findIndex((r) => r.value === JSON.stringify(original));
+    records.splice(Math.max(at, origAt + 1), 0, rec(original, original.contractId));
+  }
+
+  const invalid = new Map<string, string>();
+  const signed = valid.filter((e) => e.type === 'ContractSigned');
+  for (let i = 0; i < nInvalid; i++) {
+    const contractId = signed[Math.floor(rnd() * signed.length)].contractId;
+    const marker = `${opts.tag}-bad-${i}`;
+    let r: TestRecord;
+    switch (i % 5) {
+      case 0: // not JSON at all
+        r = { key: contractId, value: `{"eventId": "${marker}", this is not JSON` };
+        invalid.set(r.value as string, 'EVENT.INVALID_JSON');
+        break;
+      case 1: // invalid payload: the credit code's check digit is wrong
+        r = rec(
+          {
+            ...ev.award(contractId, '2021-09-13', { supplierCode: '91500102MA5U7QXX2C' }),
+            correlationId: marker,
+          },
+          contractId,
+        );
+        invalid.set(r.value as string, 'EVENT.INVALID_PAYLOAD');
+        break;
+      case 2: // unknown type
+        r = rec(
+          {
+            ...ev.filed(contractId, '2021-09-30'),
+            type: 'ContractShredded',
+            correlationId: marker,
+          },
+          contractId,
+        );
+        invalid.set(r.value as string, 'EVENT.UNKNOWN_TYPE');
+        break;
+      case 3: // a second signing with another eventId: refused by the contract's history
+        r = rec({ ...ev.signed(contractId, '2021-10-20'), correlationId: marker }, contractId);
+        invalid.set(r.value as string, 'CONTRACT.ALREADY_SIGNED');
+        break;
+      default:
+        if (i % 10 === 4) {
+          // a tombstone (no value)
+          r = { key: `${contractId}~${marker}`, value: null };
+          invalid.set(`key:${r.key}`, 'EVENT.INVALID_JSON');
+        } else {
+          r = rec({ eventId: marker, note: 'not an envelope' }, contractId);
+          invalid.set(r.value as string, 'EVENT.INVALID_PAYLOAD');
+        }
+    }
+    // after the contract's own records, so a conflicting signing comes after the first one
+    const last = records.map((x) => x.key).lastIndexOf(contractId);
+    const at = last + 1 + Math.floor(rnd() * (records.length - last));
+    records.splice(at, 0, r);
+  }
+  return { records, validIds: new Set(valid.map((e) => e.eventId)), duplicates: nDup, invalid };
+}
+
+/** What the database holds, for the assertions. */
+export async function storedFacts(databaseUrl: string): Promise<{
+  events: number;
+  distinctEvents: number;
+  ids: Set<string>;
+  rejected: Array<{
+    code: string;
+    partition: number;
+    offset: string;
+    payload: string;
+    contractId: string | null;
+  }>;
+}> {
+  const c = new Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const counts = await c.query<{ n: number; d: number }>(
+      'SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d FROM events',
+    );
+    const ids = await c.query<{ id: string }>('SELECT event_id::text AS id FROM events');
+    const rej = await c.query<{
+      code: string;
+      source: { partition: number; offset: string };
+      payload: string;
+      contract_id: string | null;
+    }>(
+      "SELECT code, source, payload, contract_id FROM rejected_events WHERE source->>'kind' = 'kafka'",
+    );
+    return {
+      events: counts.rows[0].n,
+      distinctEvents: counts.rows[0].d,
+      ids: new Set(ids.rows.map((r) => r.id)),
+      rejected: rej.rows.map((r) => ({
+        code: r.code,
+        partition: r.source.partition,
+        offset: r.source.offset,
+        payload: r.payload,
+        contractId: r.contract_id,
+      })),
+    };
+  } finally {
+    await c.end();
+  }
+}
+
+export async function countEvents(databaseUrl: string): Promise<number> {
+  const c = new Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0].n;
+  } finally {
+    await c.end();
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
