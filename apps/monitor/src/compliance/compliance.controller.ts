@@ -10,17 +10,15 @@ import {
   ListViolationsQuery,
   allViolations,
 } from '@app/projections';
-import {
-  Clock,
-  NotFoundError,
-  ReadPool,
-  Roles,
-  Scope,
-  ValidationFailed,
-  type PrincipalScope,
-} from '@app/platform';
+import { Clock, NotFoundError, ReadPool, Roles, Scope, type PrincipalScope } from '@app/platform';
 import type { Request, Response } from 'express';
-import { AsOfQuery, ComplianceQuery, UnitsQuery, ViolationsQuery } from './query-params.dto';
+import {
+  AsOfQuery,
+  assertPeriod,
+  ComplianceQuery,
+  UnitsQuery,
+  ViolationsQuery,
+} from './query-params.dto';
 import { isValidCreditCode, CONTRACT_ID_PATTERN } from '@app/contracts';
 import { violationsCsvHeader, violationsCsvRows } from './violations-csv';
 
@@ -65,10 +63,7 @@ export class ComplianceController {
     @Query() q: ComplianceQuery,
     @Scope() scope: PrincipalScope | undefined,
   ) {
-    if (q.from && q.to && q.from > q.to)
-      throw new ValidationFailed('from must not be after to', [
-        { path: 'from', message: 'from must not be after to' },
-      ]);
+    assertPeriod(q);
     return this.queries.execute(
       new GetUnitComplianceQuery(unitCode, this.asOf(q), q.from, q.to, scope),
     );
@@ -87,10 +82,7 @@ export class ComplianceController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    if (q.from && q.to && q.from > q.to)
-      throw new ValidationFailed('from must not be after to', [
-        { path: 'from', message: 'from must not be after to' },
-      ]);
+    assertPeriod(q);
     const filter = {
       asOf: this.asOf(q),
       unit: q.unit,

@@ -12,6 +12,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { isBusinessDate } from '@app/domain';
+import { ValidationFailed } from '@app/platform';
 import { UNIT_SORTS, type UnitSort } from '@app/projections';
 
 const OBLIGATION_RULES = ['signing', 'announcement', 'filing', 'acceptance', 'payment'] as const;
@@ -85,19 +86,40 @@ export class UnitsQuery extends PageQuery {
   sort?: UnitSort;
 }
 
-export class ComplianceQuery extends AsOfQuery {
-  @ApiPropertyOptional({ description: 'deadline on or after' })
-  @IsOptional()
-  @IsBusinessDate()
-  from?: string;
+// a mixin's base: TypeScript wants its constructor to take `...args: any[]`
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Constructor<T = object> = new (...args: any[]) => T;
 
-  @ApiPropertyOptional({ description: 'deadline on or before' })
-  @IsOptional()
-  @IsBusinessDate()
-  to?: string;
+/**
+ * The deadline period `from` / `to` (both optional, inclusive), added to a query DTO: the
+ * parameters of unit compliance and of the violation list.
+ */
+export function WithPeriod<B extends Constructor>(Base: B) {
+  class PeriodQuery extends Base {
+    @ApiPropertyOptional({ description: 'deadline on or after' })
+    @IsOptional()
+    @IsBusinessDate()
+    from?: string;
+
+    @ApiPropertyOptional({ description: 'deadline on or before' })
+    @IsOptional()
+    @IsBusinessDate()
+    to?: string;
+  }
+  return PeriodQuery;
 }
 
-export class ViolationsQuery extends PageQuery {
+/** 400 REQUEST.VALIDATION_FAILED when the period ends before it starts. */
+export function assertPeriod(q: { from?: string; to?: string }): void {
+  if (q.from && q.to && q.from > q.to)
+    throw new ValidationFailed('from must not be after to', [
+      { path: 'from', message: 'from must not be after to' },
+    ]);
+}
+
+export class ComplianceQuery extends WithPeriod(AsOfQuery) {}
+
+class ViolationFilters extends PageQuery {
   @ApiPropertyOptional({ description: 'purchasing unit code' })
   @IsOptional()
   @IsString()
@@ -113,14 +135,6 @@ export class ViolationsQuery extends PageQuery {
   @IsOptional()
   @IsIn(['late', 'overdue'])
   status?: 'late' | 'overdue';
-
-  @ApiPropertyOptional({ description: 'deadline on or after' })
-  @IsOptional()
-  @IsBusinessDate()
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'deadline on or before' })
-  @IsOptional()
-  @IsBusinessDate()
-  to?: string;
 }
+
+export class ViolationsQuery extends WithPeriod(ViolationFilters) {}
