@@ -65,6 +65,7 @@ export const DEFAULT_OPTIONS: GeneratorOptions = {
     acceptance: 0.1,
     payment: 0.15,
     prepayment: 0.25,
+    intention: 0, // the generator sends no procurement notices
   },
   overdueShare: 0.25,
   utcShare: 0.05,

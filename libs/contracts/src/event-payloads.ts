@@ -4,23 +4,28 @@ import {
   IsBoolean,
   IsDefined,
   IsIn,
+  IsInt,
   IsNotEmpty,
   IsObject,
   IsOptional,
   IsString,
   IsUUID,
   Matches,
+  Max,
   MaxLength,
+  Min,
   ValidateNested,
 } from 'class-validator';
 import {
   INVOICE_STAGES,
   PAYMENT_KINDS,
+  PROCUREMENT_METHODS,
   RULE_IDS,
   SUPPLIER_SIZES,
   type EventType,
   type InvoiceStage,
   type PaymentKind,
+  type ProcurementMethod,
   type RuleId,
   type SupplierSize,
 } from './event-types';
@@ -123,6 +128,17 @@ export class ContractSignedData {
   @IsString()
   @Matches(RATIO_PATTERN, { message: 'prepaymentRatio must be a decimal string from 0 to 1' })
   prepaymentRatio?: string;
+
+  @ApiPropertyOptional({
+    example: 7,
+    description:
+      'acceptance period the contract states, in working days (1-60); the national policy monitors acceptance only with it',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  acceptanceWorkingDays?: number;
 }
 
 export class ContractAnnouncedData {
@@ -218,6 +234,28 @@ export class ObligationExemptedData {
   reason!: string;
 }
 
+/** 采购意向公开 (财库〔2020〕10号): the unit published its procurement intention. */
+export class ProcurementIntentionPublishedData {
+  @ApiPropertyOptional({ example: 'https://www.ccgp-chongqing.gov.cn/...' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  url?: string;
+
+  @ApiPropertyOptional({ example: '1300000.00' })
+  @IsOptional()
+  @IsMoney()
+  budgetAmount?: string;
+}
+
+/** 采购公告: the procurement activity starts (the intention is due 30 days before it). */
+export class ProcurementNoticePublishedData {
+  @ApiPropertyOptional({ enum: PROCUREMENT_METHODS })
+  @IsOptional()
+  @IsIn(PROCUREMENT_METHODS)
+  method?: ProcurementMethod;
+}
+
 /** The payload class of each event type, used by every door (HTTP, Kafka). */
 export const PAYLOAD_CLASSES: Record<EventType, new () => object> = {
   AwardNoticeIssued: AwardNoticeIssuedData,
@@ -231,4 +269,6 @@ export const PAYLOAD_CLASSES: Record<EventType, new () => object> = {
   ContractTerminated: ContractTerminatedData,
   EventRetracted: EventRetractedData,
   ObligationExempted: ObligationExemptedData,
+  ProcurementIntentionPublished: ProcurementIntentionPublishedData,
+  ProcurementNoticePublished: ProcurementNoticePublishedData,
 };

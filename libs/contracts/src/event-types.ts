@@ -11,6 +11,8 @@ export const EVENT_TYPES = [
   'ContractTerminated',
   'EventRetracted',
   'ObligationExempted',
+  'ProcurementIntentionPublished',
+  'ProcurementNoticePublished',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -30,7 +32,7 @@ export type InvoiceStage = (typeof INVOICE_STAGES)[number];
 export const PAYMENT_KINDS = INVOICE_STAGES;
 export type PaymentKind = InvoiceStage;
 
-/** Rule ids of SPEC §3. */
+/** Rule ids of SPEC §3 and §6 (`intention`: procurement intention published in time). */
 export const RULE_IDS = [
   'signing',
   'announcement',
@@ -38,8 +40,20 @@ export const RULE_IDS = [
   'acceptance',
   'payment',
   'prepayment',
+  'intention',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
+
+/** Procurement methods of a procurement notice (SPEC §6, 政府采购法 art. 26). */
+export const PROCUREMENT_METHODS = [
+  'open_tender',
+  'invited_tender',
+  'competitive_negotiation',
+  'competitive_consultation',
+  'single_source',
+  'inquiry',
+] as const;
+export type ProcurementMethod = (typeof PROCUREMENT_METHODS)[number];
 
 export const CONTRACT_ID_PATTERN = /^[A-Za-z0-9._:/-]{1,64}$/;
 export const MAX_EVENTS_PER_REQUEST = 1000;

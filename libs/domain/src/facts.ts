@@ -4,7 +4,7 @@ import { yuanToFen } from './money';
 export type SupplierSize = 'large' | 'medium' | 'small' | 'micro';
 export type InvoiceStage = 'prepayment' | 'progress' | 'final';
 export type RuleId =
-  'signing' | 'announcement' | 'filing' | 'acceptance' | 'payment' | 'prepayment';
+  'signing' | 'announcement' | 'filing' | 'acceptance' | 'payment' | 'prepayment' | 'intention';
 
 interface FactBase {
   eventId: string;
@@ -42,7 +42,13 @@ export type ContractFact = FactBase &
         project: Project;
         awardAmountFen: bigint;
       }
-    | { type: 'ContractSigned'; amountFen: bigint; prepaymentRatio?: string }
+    | {
+        type: 'ContractSigned';
+        amountFen: bigint;
+        prepaymentRatio?: string;
+        /** the acceptance period the contract states (working days, 1–60) */
+        acceptanceWorkingDays?: number;
+      }
     | { type: 'ContractAnnounced'; url?: string }
     | { type: 'ContractFiled' }
     | { type: 'PerformanceCompleted' }
@@ -58,6 +64,8 @@ export type ContractFact = FactBase &
     | { type: 'ContractTerminated'; reason: string }
     | { type: 'EventRetracted'; retractedEventId: string; reason: string }
     | { type: 'ObligationExempted'; rule: RuleId; key: string; reason: string }
+    | { type: 'ProcurementIntentionPublished'; url?: string; budgetAmountFen?: bigint }
+    | { type: 'ProcurementNoticePublished'; method?: string }
   );
 
 export type FactType = ContractFact['type'];
@@ -110,6 +118,9 @@ export function toFact(e: StoredEventLike): ContractFact {
         type: e.type,
         amountFen: yuanToFen(s('amount')),
         prepaymentRatio: opt('prepaymentRatio'),
+        ...(typeof d.acceptanceWorkingDays === 'number' && {
+          acceptanceWorkingDays: d.acceptanceWorkingDays,
+        }),
       };
     case 'ContractAnnounced':
       return { ...base, type: e.type, url: opt('url') };
@@ -152,6 +163,17 @@ export function toFact(e: StoredEventLike): ContractFact {
         key: opt('key') ?? s('rule'),
         reason: s('reason'),
       };
+    case 'ProcurementIntentionPublished': {
+      const budget = opt('budgetAmount');
+      return {
+        ...base,
+        type: e.type,
+        url: opt('url'),
+        ...(budget !== undefined && { budgetAmountFen: yuanToFen(budget) }),
+      };
+    }
+    case 'ProcurementNoticePublished':
+      return { ...base, type: e.type, method: opt('method') };
     default:
       throw new Error(`unknown stored event type ${e.type}`);
   }

@@ -1,8 +1,16 @@
 import { ErrorCodes, type ErrorCode } from '@app/contracts';
-import { DecisionCodes, type DecisionCode } from '@app/domain';
+import {
+  DecisionCodes,
+  PolicyProblemCodes,
+  type DecisionCode,
+  type PolicyProblemCode,
+} from '@app/domain';
 
-/** Every code the API can answer with: the platform's error codes and the domain's decisions. */
-export type ApiCode = ErrorCode | DecisionCode;
+/**
+ * Every code the API can answer with: the platform's error codes, the domain's decisions and
+ * its reasons for refusing a policy layer.
+ */
+export type ApiCode = ErrorCode | DecisionCode | PolicyProblemCode;
 
 /** The registry, for documentation and checks: code → HTTP status. One line per code. */
 export const HTTP_STATUS: Readonly<Record<ApiCode, number>> = {
@@ -43,6 +51,8 @@ export const HTTP_STATUS: Readonly<Record<ApiCode, number>> = {
   [DecisionCodes.PERFORMANCE_ALREADY_COMPLETED]: 409,
   [DecisionCodes.ALREADY_ACCEPTED]: 409,
   [DecisionCodes.ALREADY_TERMINATED]: 409,
+  [DecisionCodes.INTENTION_ALREADY_PUBLISHED]: 409,
+  [DecisionCodes.NOTICE_ALREADY_PUBLISHED]: 409,
   [DecisionCodes.INVOICE_ALREADY_RECEIVED]: 409,
   [DecisionCodes.PAYMENT_ALREADY_RECORDED]: 409,
   [DecisionCodes.ALREADY_EXEMPTED]: 409,
@@ -51,6 +61,10 @@ export const HTTP_STATUS: Readonly<Record<ApiCode, number>> = {
   [DecisionCodes.RETRACTION_NOT_RETRACTABLE]: 409,
   [DecisionCodes.OWNED_BY_ANOTHER_PLATFORM]: 409,
   [DecisionCodes.NOT_ALLOWED_ON_INGESTION]: 400,
+  [PolicyProblemCodes.INVALID]: 400,
+  [PolicyProblemCodes.UNKNOWN_RULE]: 400,
+  [PolicyProblemCodes.INVALID_SETTING]: 400,
+  [PolicyProblemCodes.OVERLAPPING]: 409,
 };
 
 /** The HTTP status of a code of the registry (500 for a string that is not one). */

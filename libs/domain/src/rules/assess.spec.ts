@@ -1,11 +1,20 @@
 import { builtInYears, createCalendar } from '@app/calendar';
 import type { WorkCalendar } from '../work-calendar';
 import { assessContract } from './assess';
+import { BUILT_IN_POLICIES } from './policies';
 import { contractStageAsOf } from './status';
 import { assess, codes, given, obligation, prepaymentOf, statusOf } from './test-builders';
 
 // The domain only knows the port; the real implementation satisfies it structurally.
 const cal: WorkCalendar = createCalendar(builtInYears());
+/**
+ * The built-in layers with the Fuling one covering every region, unit-less contracts too
+ * (listed first, it wins the tie with the national layer; the rest comes from national).
+ */
+const FULING_EVERYWHERE = [
+  { ...BUILT_IN_POLICIES.find((l) => l.id === 'chongqing-2021')!, regions: [''] },
+  ...BUILT_IN_POLICIES.filter((l) => l.id === 'national'),
+];
 
 describe('SPEC worked examples', () => {
   it('award notice 2021-09-13: +20 days is 2021-10-03 (National Day) → deadline 2021-10-08', () => {
@@ -451,7 +460,12 @@ describe('prepayment target', () => {
   });
 
   it('without an award the supplier is unknown: 30% and a flag', () => {
-    const a = assess(given().signed('2021-09-10', { amount: '1000.00' }), cal);
+    // without an award the contract has no unit, hence no region: the national layer, which
+    // sets no prepayment target (SPEC §6); the Fuling layer made to cover every region
+    // keeps what this case is about
+    const h = given().signed('2021-09-10', { amount: '1000.00' });
+    expect(assess(h, cal).prepayment).toBeNull();
+    const a = assessContract(h.contractId, h.facts, cal, undefined, FULING_EVERYWHERE);
     expect(a.prepayment?.thresholdPercent).toBe(30);
     expect(codes(a)).toEqual(['CONTRACT.UNKNOWN', 'CONTRACT.SUPPLIER_UNKNOWN']);
   });
@@ -563,7 +577,11 @@ describe('retractions', () => {
       .signed('2021-09-10')
       .invoice('2021-09-20', 'I', '1.00')
       .payment('2021-09-21', '1.00', { invoiceNo: 'I', id: 'pay' });
-    const a = assess(h.retract('2021-09-30', 'AW').retract('2021-09-30', 'pay'), cal);
+    // no award: no unit, no region, the national layer (no invoice payment rule, SPEC §6); the
+    // Fuling layer made to cover every region keeps the payment obligation this case is about
+    const r = h.retract('2021-09-30', 'AW').retract('2021-09-30', 'pay');
+    expect(assess(r, cal).obligations.map((o) => o.key)).toEqual(['announcement', 'filing']);
+    const a = assessContract(r.contractId, r.facts, cal, undefined, FULING_EVERYWHERE);
     expect(a.obligations.map((o) => o.key)).toEqual(['announcement', 'filing', 'payment:I']);
     expect(obligation(a, 'payment:I').fulfilledOn).toBeNull();
     expect(a.payments).toEqual([]);

@@ -3,25 +3,19 @@ import { byBusinessTime, isSme, type ContractFact } from '../facts';
 import { fenToYuan } from '../money';
 import type { WorkCalendar } from '../work-calendar';
 import { DataQualityCodes as Q } from './data-quality';
-import {
-  ACCEPTANCE_RULE,
-  ANNOUNCEMENT_RULE,
-  deadlineOf,
-  FILING_RULE,
-  PAYMENT_RULE,
-  SIGNING_RULE,
-  type Period,
-  type RuleDefinition,
-} from './definitions';
+import { ruleDeadline } from './definitions';
 import { allocatePayments } from './payments';
+import { BUILT_IN_POLICIES, periodOf, ruleInForce, type PolicyLayer } from './policies';
 import type {
   ContractAssessment,
   ContractStage,
   DataQualityFlag,
   InvoiceTrack,
   Obligation,
+  AssessedObligation,
   ObligationRule,
   PaymentTrack,
+  PolicyRef,
   PrepaymentTrack,
 } from './types';
 
@@ -38,13 +32,30 @@ interface ContractFacts {
   /** a passed acceptance (a failed one fulfils nothing) */
   accepted?: FactOf<'AcceptanceCompleted'>;
   terminated?: FactOf<'ContractTerminated'>;
+  intention?: FactOf<'ProcurementIntentionPublished'>;
+  notice?: FactOf<'ProcurementNoticePublished'>;
   invoices: FactOf<'InvoiceReceived'>[];
   payments: FactOf<'PaymentMade'>[];
   exemptions: FactOf<'ObligationExempted'>[];
 }
 
 /**
- * Evaluates a contract's whole history against the rules of SPEC §3. Pure and deterministic:
+ * The rules in force for one contract (SPEC §6): the policy layers, the unit's region, and the
+ * calendar. The region is the one the contract's award names (its whole history): which layer
+ * applies is a property of the contract, the same on every day, so that an obligation has the
+ * same status as of any day in every assessment.
+ */
+interface RuleContext {
+  layers: readonly PolicyLayer[];
+  region: string | undefined;
+  cal: WorkCalendar;
+  /** periods the contract states for itself */
+  contractPeriods: { acceptanceWorkingDays?: number };
+}
+
+/**
+ * Evaluates a contract's whole history against the rules of SPEC §3, with the periods and
+ * thresholds of the policy layers in force (SPEC §6; the built-in ones by default). Pure and deterministic:
  * the facts may come in any order (they are sorted by business time, then store position);
  * retracted facts are removed first, whatever their dates. The result holds dates only;
  * the status on a given day comes from `obligationStatusAsOf` / `prepaymentStatusAsOf`.
@@ -64,24 +75,36 @@ export function assessContract(
   facts: readonly ContractFact[],
   cal: WorkCalendar,
   asOf?: BusinessDate,
+  policies: readonly PolicyLayer[] = BUILT_IN_POLICIES,
 ): ContractAssessment {
   const dataQuality: DataQualityFlag[] = [];
   const flag: Flag = (f) => dataQuality.push(f);
   const by = (f: ContractFact) => asOf === undefined || f.date <= asOf;
-  const live = liveFacts(facts).filter(by);
+  const all = liveFacts(facts);
+  const live = all.filter(by);
 
   flagRetractionsAhead(facts, by, flag);
   const c = collectFacts(live, flag);
-  flagLifecycleOrder(c, live.length > 0, flag);
+  flagLifecycleOrder(c, live.some(isContractFact), flag);
   const amountFen = c.signed?.amountFen ?? c.award?.awardAmountFen;
+  const award = all.find((f): f is FactOf<'AwardNoticeIssued'> => f.type === 'AwardNoticeIssued');
+  const signed = all.find((f): f is FactOf<'ContractSigned'> => f.type === 'ContractSigned');
+  const ctx: RuleContext = {
+    layers: policies,
+    region: award?.purchasingUnit.region,
+    cal,
+    contractPeriods: { acceptanceWorkingDays: signed?.acceptanceWorkingDays },
+  };
 
-  const obligations = deadlineObligations(c, cal);
+  const obligations = deadlineObligations(c, ctx);
   const { invoices, payments } = allocatePayments(c.invoices, c.payments, flag);
-  obligations.push(...paymentObligations(invoices, c, cal));
+  obligations.push(...paymentObligations(invoices, c, ctx));
   if (amountFen !== undefined) flagExcessOverContract(invoices, payments, amountFen, flag);
 
   const endedOn = earliest(c.performed?.date, c.terminated?.date);
-  const prepayment = c.signed ? prepaymentTrack(c.signed, c.award, payments, endedOn, flag) : null;
+  const prepayment = c.signed
+    ? prepaymentTrack(c.signed, c.award, payments, endedOn, ctx, flag)
+    : null;
   applyExemptions(c.exemptions, obligations, prepayment, flag);
   if (c.terminated) cancelOnTermination(obligations, c.terminated.date);
 
@@ -191,6 +214,12 @@ function collectFacts(live: readonly ContractFact[], flag: Flag): ContractFacts 
       case 'ObligationExempted':
         c.exemptions.push(f);
         break;
+      case 'ProcurementIntentionPublished':
+        c.intention = first(c.intention, f);
+        break;
+      case 'ProcurementNoticePublished':
+        c.notice = first(c.notice, f);
+        break;
       case 'EventRetracted':
         break; // removed by liveFacts
       default: {
@@ -250,17 +279,25 @@ function flagLifecycleOrder(c: ContractFacts, anyFact: boolean, flag: Flag): voi
   }
 }
 
-/** An obligation of rule `def` started on `startedOn`, its deadline from the calendar. */
+/**
+ * The obligation of `rule` whose clock started on `startedOn`, with the setting of the layer
+ * in force that day for the contract's unit; null when no layer monitors the rule then (not in
+ * force, `off`, or a period the contract was to state and does not).
+ */
 function obligationOf(
-  def: RuleDefinition<ObligationRule, Period>,
+  rule: ObligationRule,
   key: string,
   startedOn: BusinessDate,
   fulfilledOn: BusinessDate | null,
-  cal: WorkCalendar,
-): Obligation {
-  const d = deadlineOf(startedOn, def.period, cal);
+  ctx: RuleContext,
+): AssessedObligation | null {
+  const r = ruleInForce(ctx.layers, rule, ctx.region, startedOn);
+  const period =
+    r && periodOf(r, rule === 'acceptance' ? ctx.contractPeriods.acceptanceWorkingDays : undefined);
+  if (!r || !period) return null;
+  const d = ruleDeadline(rule, startedOn, period, ctx.cal);
   return {
-    rule: def.id,
+    rule,
     key,
     startedOn,
     deadline: d.date,
@@ -268,25 +305,34 @@ function obligationOf(
     exemptedOn: null,
     cancelledOn: null,
     provisional: d.provisional,
-    workingDayRule: def.period.unit === 'workingDays',
+    workingDayRule: period.unit === 'workingDays',
+    policy: r.policy,
+    source: r.source,
   };
 }
 
-/** The lifecycle's deadline obligations: signing, announcement, filing, acceptance. */
-function deadlineObligations(c: ContractFacts, cal: WorkCalendar): Obligation[] {
-  const out: Obligation[] = [];
+/**
+ * The deadline obligations of the procurement and the lifecycle: intention (SPEC §6, due
+ * before the notice), signing, announcement, filing, acceptance.
+ */
+function deadlineObligations(c: ContractFacts, ctx: RuleContext): AssessedObligation[] {
+  const out: (AssessedObligation | null)[] = [];
+  if (c.notice) {
+    const on = c.notice.date;
+    out.push(obligationOf('intention', 'intention', on, c.intention?.date ?? null, ctx));
+  }
   if (c.award)
-    out.push(obligationOf(SIGNING_RULE, 'signing', c.award.date, c.signed?.date ?? null, cal));
+    out.push(obligationOf('signing', 'signing', c.award.date, c.signed?.date ?? null, ctx));
   if (c.signed) {
     const on = c.signed.date;
-    out.push(obligationOf(ANNOUNCEMENT_RULE, 'announcement', on, c.announced?.date ?? null, cal));
-    out.push(obligationOf(FILING_RULE, 'filing', on, c.filed?.date ?? null, cal));
+    out.push(obligationOf('announcement', 'announcement', on, c.announced?.date ?? null, ctx));
+    out.push(obligationOf('filing', 'filing', on, c.filed?.date ?? null, ctx));
   }
   if (c.performed) {
     const on = c.performed.date;
-    out.push(obligationOf(ACCEPTANCE_RULE, 'acceptance', on, c.accepted?.date ?? null, cal));
+    out.push(obligationOf('acceptance', 'acceptance', on, c.accepted?.date ?? null, ctx));
   }
-  return out;
+  return out.filter((o): o is AssessedObligation => o !== null);
 }
 
 /**
@@ -297,21 +343,22 @@ function deadlineObligations(c: ContractFacts, cal: WorkCalendar): Obligation[] 
 function paymentObligations(
   invoices: readonly InvoiceTrack[],
   c: ContractFacts,
-  cal: WorkCalendar,
-): Obligation[] {
-  const out: Obligation[] = [];
+  ctx: RuleContext,
+): AssessedObligation[] {
+  const out: AssessedObligation[] = [];
   for (const inv of invoices) {
     const condition = inv.stage === 'final' ? c.accepted?.date : c.signed?.date;
     if (condition === undefined) continue;
     inv.conditionOn = condition;
     inv.startedOn = maxDate(inv.receivedOn, condition);
     const o = obligationOf(
-      PAYMENT_RULE,
+      'payment',
       `payment:${inv.invoiceNo}`,
       inv.startedOn,
       inv.paidOn === null ? null : maxDate(inv.paidOn, inv.startedOn),
-      cal,
+      ctx,
     );
+    if (!o) continue; // no payment rule in force: the invoice is listed without a due date
     o.invoiceNo = inv.invoiceNo;
     inv.dueOn = o.deadline;
     inv.provisional = o.provisional;
@@ -389,15 +436,19 @@ function prepaymentTrack(
   award: FactOf<'AwardNoticeIssued'> | undefined,
   payments: readonly PaymentTrack[],
   endedOn: BusinessDate | undefined,
+  ctx: RuleContext,
   flag: Flag,
-): PrepaymentTrack {
+): (PrepaymentTrack & PolicyRef) | null {
+  const r = ruleInForce(ctx.layers, 'prepayment', ctx.region, signed.date);
+  if (!r || !('thresholdPercent' in r.setting)) return null;
+  const { sme, other } = r.setting.thresholdPercent;
   if (!award) {
     flag({
       code: Q.SUPPLIER_UNKNOWN,
-      message: 'supplier unknown (no award notice): prepayment threshold 30% assumed',
+      message: `supplier unknown (no award notice): prepayment threshold ${other}% assumed`,
     });
   }
-  const thresholdPercent = award && isSme(award.supplier.size) ? 50 : 30;
+  const thresholdPercent = award && isSme(award.supplier.size) ? sme : other;
   const amount = signed.amountFen;
   const requiredFen = amount > 0n ? (amount * BigInt(thresholdPercent) + 99n) / 100n : 0n;
   const prepayments = payments
@@ -413,6 +464,8 @@ function prepaymentTrack(
   return {
     startedOn: signed.date,
     thresholdPercent,
+    policy: r.policy,
+    source: r.source,
     contractAmountFen: amount,
     requiredFen,
     metOn,
@@ -420,6 +473,11 @@ function prepaymentTrack(
     exemptedOn: null,
     prepayments,
   };
+}
+
+/** A fact of the contract itself (the procurement before the award does not make one). */
+function isContractFact(f: ContractFact): boolean {
+  return f.type !== 'ProcurementIntentionPublished' && f.type !== 'ProcurementNoticePublished';
 }
 
 /** The item with which the running total first exceeds `limit`. */

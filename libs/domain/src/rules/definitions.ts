@@ -10,99 +10,95 @@ import type { CalendarResult, WorkCalendar } from '../work-calendar';
  */
 export type Period = { unit: 'calendarDays' | 'workingDays'; n: number };
 
-export interface RuleDefinition<
-  R extends RuleId = RuleId,
-  P extends Period | null = Period | null,
-> {
-  id: R;
+/**
+ * What a rule is, whatever policy sets its period: when its clock starts, what fulfils it and
+ * how its deadline follows from a period. The periods and thresholds themselves are data, in
+ * the policy layers (`policies.ts`). Adding a rule: a line here, its settings in the layers,
+ * and the step of `assessContract` that finds its start and fulfilment.
+ */
+export interface RuleDefinition {
+  id: RuleId;
   startsAt: string;
   fulfilledBy: string;
-  /** null for the prepayment target, which has no deadline */
-  period: P;
-  source: string;
+  /**
+   * `after`: the deadline is the period counted forwards from the start (民法典 arts. 201,
+   * 203); `before`: a latest date counted backwards from the start, never shifted (the
+   * intention is due N days before the notice); `target`: no deadline (prepayment).
+   */
+  deadline: 'after' | 'before' | 'target';
+  /** the period a contract may state for itself (a setting `{period: {n: 'contract'}}`) */
+  contractPeriod?: 'acceptanceWorkingDays';
 }
 
-/**
- * 签订合同 — seed item 13: the purchasing unit signs within 20 days of the award notice
- * (中标（成交）通知书发出之日起20日内), stricter than 政府采购法 art. 46 (30 days).
- */
-export const SIGNING_RULE: RuleDefinition<'signing', Period> = {
-  id: 'signing',
-  startsAt: 'AwardNoticeIssued',
-  fulfilledBy: 'ContractSigned',
-  period: { unit: 'calendarDays', n: 20 },
-  source: 'seed item 13; 政府采购法 art. 46',
-};
-
-/** 合同公告 — 政府采购法实施条例 art. 50: announce within 2 working days of signing. */
-export const ANNOUNCEMENT_RULE: RuleDefinition<'announcement', Period> = {
-  id: 'announcement',
-  startsAt: 'ContractSigned',
-  fulfilledBy: 'ContractAnnounced',
-  period: { unit: 'workingDays', n: 2 },
-  source: '政府采购法实施条例 art. 50',
-};
-
-/** 合同备案 — 政府采购法 art. 47; seed item 14: file within 7 working days of signing. */
-export const FILING_RULE: RuleDefinition<'filing', Period> = {
-  id: 'filing',
-  startsAt: 'ContractSigned',
-  fulfilledBy: 'ContractFiled',
-  period: { unit: 'workingDays', n: 7 },
-  source: '政府采购法 art. 47; seed item 14',
-};
-
-/**
- * 履约验收 — seed item 14: once performance is complete (合同执行完毕), organise acceptance
- * within 7 working days. Only a passed acceptance fulfils it.
- */
-export const ACCEPTANCE_RULE: RuleDefinition<'acceptance', Period> = {
-  id: 'acceptance',
-  startsAt: 'PerformanceCompleted',
-  fulfilledBy: 'AcceptanceCompleted{passed:true}',
-  period: { unit: 'workingDays', n: 7 },
-  source: 'seed item 14',
-};
-
-/**
- * 支付 — seed item 15: when the agreed payment conditions are met, pay within 5 working days of
- * receiving the invoice (收到发票后5个工作日内). One obligation per invoice; the clock starts at
- * the later of the invoice and the condition (signing for prepayment/progress invoices, the
- * first passed acceptance for a final invoice).
- */
-export const PAYMENT_RULE: RuleDefinition<'payment', Period> = {
-  id: 'payment',
-  startsAt: 'InvoiceReceived, or the payment condition if later',
-  fulfilledBy: 'payments allocated to the invoice reach its amount',
-  period: { unit: 'workingDays', n: 5 },
-  source: 'seed item 15',
-};
-
-/**
- * 预付款 — seed item 15: prepayments of at least 30% of the contract amount, 50% for small and
- * medium enterprises (中小企业). A target, not a deadline: met when reached, below once
- * performance completes or the contract ends without it.
- */
-export const PREPAYMENT_RULE: RuleDefinition<'prepayment', null> = {
-  id: 'prepayment',
-  startsAt: 'ContractSigned',
-  fulfilledBy: 'prepayments reach the threshold of the contract amount',
-  period: null,
-  source: 'seed item 15',
-};
-
 export const RULES: Readonly<Record<RuleId, RuleDefinition>> = {
-  signing: SIGNING_RULE,
-  announcement: ANNOUNCEMENT_RULE,
-  filing: FILING_RULE,
-  acceptance: ACCEPTANCE_RULE,
-  payment: PAYMENT_RULE,
-  prepayment: PREPAYMENT_RULE,
+  signing: {
+    id: 'signing',
+    startsAt: 'AwardNoticeIssued',
+    fulfilledBy: 'ContractSigned',
+    deadline: 'after',
+  },
+  announcement: {
+    id: 'announcement',
+    startsAt: 'ContractSigned',
+    fulfilledBy: 'ContractAnnounced',
+    deadline: 'after',
+  },
+  filing: {
+    id: 'filing',
+    startsAt: 'ContractSigned',
+    fulfilledBy: 'ContractFiled',
+    deadline: 'after',
+  },
+  acceptance: {
+    id: 'acceptance',
+    startsAt: 'PerformanceCompleted',
+    fulfilledBy: 'AcceptanceCompleted{passed:true}',
+    deadline: 'after',
+    contractPeriod: 'acceptanceWorkingDays',
+  },
+  payment: {
+    id: 'payment',
+    startsAt: 'InvoiceReceived, or the payment condition if later',
+    fulfilledBy: 'payments allocated to the invoice reach its amount',
+    deadline: 'after',
+  },
+  prepayment: {
+    id: 'prepayment',
+    startsAt: 'ContractSigned',
+    fulfilledBy: 'prepayments reach the threshold of the contract amount',
+    deadline: 'target',
+  },
+  intention: {
+    id: 'intention',
+    startsAt: 'ProcurementNoticePublished',
+    fulfilledBy: 'ProcurementIntentionPublished, at least N days before the notice',
+    deadline: 'before',
+  },
 };
+
+/** The rules that are deadlines (every rule but the prepayment target), in a stable order. */
+export const OBLIGATION_RULE_IDS = (Object.keys(RULES) as RuleId[]).filter(
+  (r) => RULES[r].deadline !== 'target',
+);
 
 /** The deadline of a period starting on `start` (民法典 arts. 201, 203). */
 export function deadlineOf(start: BusinessDate, period: Period, cal: WorkCalendar): CalendarResult {
   return period.unit === 'calendarDays'
     ? cal.nextWorkingDayOnOrAfter(addDays(start, period.n))
     : cal.addWorkingDays(start, period.n);
+}
+
+/**
+ * The deadline of rule `rule` started on `start`: forwards (`deadlineOf`), or for a rule due
+ * before its start, `start − N` days with no rest-day shift (a latest date, not a period).
+ */
+export function ruleDeadline(
+  rule: RuleId,
+  start: BusinessDate,
+  period: Period,
+  cal: WorkCalendar,
+): CalendarResult {
+  return RULES[rule].deadline === 'before'
+    ? { date: addDays(start, -period.n), provisional: false }
+    : deadlineOf(start, period, cal);
 }

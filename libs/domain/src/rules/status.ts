@@ -112,7 +112,8 @@ export interface PrepaymentStatusAsOf {
   prepaidFen: bigint;
   /** prepaid / contract amount, 4 decimals rounded down */
   ratio: string;
-  threshold: '0.30' | '0.50';
+  /** the threshold as a ratio with 2 decimals ("0.30") */
+  threshold: string;
 }
 
 export function prepaymentStatusAsOf(
@@ -134,7 +135,7 @@ export function prepaymentStatusAsOf(
     status,
     prepaidFen,
     ratio: ratioDown(prepaidFen, t.contractAmountFen),
-    threshold: t.thresholdPercent === 50 ? '0.50' : '0.30',
+    threshold: thresholdRatio(t.thresholdPercent),
   };
 }
 
@@ -147,4 +148,9 @@ export function contractStageAsOf(a: ContractAssessment, asOf: BusinessDate): Co
   if (by(a.signedOn)) return 'signed';
   if (by(a.awardedOn)) return 'awarded';
   return 'unknown';
+}
+
+/** A whole percentage as a ratio string with 2 decimals: 30 → "0.30", 100 → "1.00". */
+export function thresholdRatio(percent: number): string {
+  return `${Math.floor(percent / 100)}.${String(percent % 100).padStart(2, '0')}`;
 }

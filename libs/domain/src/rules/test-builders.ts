@@ -49,7 +49,7 @@ export class History {
       'AwardNoticeIssued',
       when,
       {
-        purchasingUnit: { code: o.unit ?? 'FL-CZJ', name: '涪陵区某局', region: '涪陵区' },
+        purchasingUnit: { code: o.unit ?? 'FL-CZJ', name: '涪陵区某局', region: '500102' },
         supplier: { creditCode: '91500102MA5U3XXXXX', name: '某供应商', size: o.size ?? 'small' },
         project: { code: 'P-1' },
         awardAmount: o.amount ?? '1250000.00',

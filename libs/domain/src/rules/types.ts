@@ -31,17 +31,32 @@ export interface Obligation {
   invoiceNo?: string;
 }
 
+/** Which policy a rule's setting came from (SPEC §6: on every obligation of every answer). */
+export interface PolicyRef {
+  /** the policy layer whose setting applies */
+  policy: string;
+  /** the article that setting follows */
+  source: string;
+}
+
+/** An obligation as `assessContract` finds it: its dates and the policy that set them. */
+export type AssessedObligation = Obligation & PolicyRef;
+
 export interface DataQualityFlag {
   code: DataQualityCode;
   message: string;
   eventId?: string;
 }
 
-/** Prepayment target (seed item 15): 30% of the contract amount, 50% for an SME. */
+/**
+ * Prepayment target (seed item 15: 30% of the contract amount, 50% for an SME), where a policy
+ * in force on the signing day sets one (SPEC §6).
+ */
 export interface PrepaymentTrack {
   /** the signing date: the target exists from then on */
   startedOn: BusinessDate;
-  thresholdPercent: 30 | 50;
+  /** the percentage for this supplier (the layer's `sme` or `other`) */
+  thresholdPercent: number;
   contractAmountFen: bigint;
   /** the least prepaid amount that meets the target: ceil(amount × threshold / 100) */
   requiredFen: bigint;
@@ -103,8 +118,9 @@ export interface ContractAssessment {
   acceptedOn?: BusinessDate;
   terminatedOn?: BusinessDate;
   stage: ContractStage;
-  obligations: Obligation[];
-  prepayment: PrepaymentTrack | null;
+  obligations: AssessedObligation[];
+  /** null when no policy in force on the signing day sets a prepayment target */
+  prepayment: (PrepaymentTrack & PolicyRef) | null;
   invoices: InvoiceTrack[];
   payments: PaymentTrack[];
   dataQuality: DataQualityFlag[];
