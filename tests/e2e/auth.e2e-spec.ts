@@ -284,6 +284,16 @@ describe('authentication and authorization (e2e)', () => {
         call: (token) => withToken(request(t.url).put('/v1/admin/calendar/2031'), token).send({}),
         status: { none: 401, ...DENY, admin: 400 },
       },
+      'get /v1/policies': {
+        call: g('/v1/policies'),
+        status: { none: 401, ...DENY, inspector: 200, admin: 200 },
+      },
+      'put /v1/admin/policies/:id': {
+        // an invalid body: the admin passes the guard and meets validation (400), nothing stored
+        call: (token) =>
+          withToken(request(t.url).put('/v1/admin/policies/auth-test'), token).send({}),
+        status: { none: 401, ...DENY, admin: 400 },
+      },
       'get /health': {
         call: g('/health'),
         status: { none: 200, platform: 200, inspector: 200, supplier: 200, admin: 200 },

@@ -18,6 +18,7 @@ import { ProjectionsModule, READ_MODEL_MIGRATIONS } from '@app/projections';
 import { ComplianceController } from './compliance/compliance.controller';
 import { ExemptionsController } from './contracts/record-exemption/exemptions.controller';
 import { AdminController } from './admin/admin.controller';
+import { PoliciesController } from './policies/policies.controller';
 import { KafkaModule } from './kafka/kafka.module';
 
 export interface AppModuleOptions {
@@ -71,6 +72,7 @@ export class AppModule {
         ComplianceController,
         ExemptionsController,
         AdminController,
+        PoliciesController,
       ],
     };
   }

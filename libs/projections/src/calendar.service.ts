@@ -8,6 +8,7 @@ import {
 } from '@app/calendar';
 import { withTransaction } from '@app/event-store';
 import type { Pool, PoolClient } from 'pg';
+import type { PolicyService } from './policy.service';
 import type { ComplianceProjector } from './projector';
 import { LIVE_SCHEMA } from './read-model-ddl';
 
@@ -98,7 +99,15 @@ export class CalendarService {
   /** the calendar in force at one upload version (for the projector's cheap check) */
   private inForceAt: CalendarInForce | null = null;
 
-  constructor(private readonly pool: Pool) {}
+  /**
+   * With `policies`, the boot check and the leader's tick bring the policy layers up to date
+   * too, right after the calendar and under the same lock: together they are the rules in
+   * force (docs/decisions.md "Policies").
+   */
+  constructor(
+    private readonly pool: Pool,
+    private readonly policies?: PolicyService,
+  ) {}
 
   /**
    * The calendar in force as of the last `refresh()` (package data + uploads). Tests and
@@ -178,6 +187,12 @@ export class CalendarService {
          FROM calendar_state`,
     );
     if (!rows[0].applied || !rows[0].filled) await this.apply(projector, { wait: true });
+    if (this.policies) {
+      const p = await this.pool.query<{ applied: boolean }>(
+        'SELECT applied_fingerprint IS NOT NULL AS applied FROM policy_state',
+      );
+      if (!p.rows[0].applied) await this.policies.apply(projector, { wait: true });
+    }
     await this.refresh();
   }
 
@@ -209,6 +224,14 @@ export class CalendarService {
    * was applied). One small query when nothing changed. Null when nothing was to do.
    */
   async applyIfChanged(projector: ComplianceProjector): Promise<CalendarApplyResult | null> {
+    const applied = await this.applyCalendarIfChanged(projector);
+    await this.policies?.applyIfChanged(projector);
+    return applied;
+  }
+
+  private async applyCalendarIfChanged(
+    projector: ComplianceProjector,
+  ): Promise<CalendarApplyResult | null> {
     const { rows } = await this.pool.query<{
       version: string;
       applied_version: string | null;

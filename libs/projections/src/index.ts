@@ -7,6 +7,12 @@ export {
   type CalendarApplyResult,
   type CalendarInForce,
 } from './calendar.service';
+export {
+  PolicyService,
+  PolicyRefused,
+  type PolicyApplyResult,
+  type StoredPolicyLayer,
+} from './policy.service';
 export { ComplianceProjector } from './projector';
 export { ProjectorDaemon, type ProjectorHealth, type ProjectorState } from './projector.daemon';
 export { RebuildService, type RebuildStatus } from './rebuild.service';
@@ -21,4 +27,5 @@ export * from './queries/supplier-payments.query';
 export * from './queries/contract-visible.query';
 export * from './queries/obligation-exists.query';
 export * from './queries/calendar-years.query';
+export * from './queries/get-policies.query';
 export * from './queries/database-ping.query';

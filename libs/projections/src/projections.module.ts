@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { PgEventStore, WRITE_POOL } from '@app/event-store';
 import type { Pool } from 'pg';
 import { CalendarService } from './calendar.service';
+import { PolicyService } from './policy.service';
 import { ComplianceProjector } from './projector';
 import { ProjectorDaemon } from './projector.daemon';
 import { ProjectorMetrics } from './projector-metrics';
@@ -12,6 +13,7 @@ import { ContractVisibleHandler } from './queries/contract-visible.query-handler
 import { PingDatabaseHandler } from './queries/database-ping.query-handler';
 import { GetContractEventsHandler } from './queries/get-contract-events.query-handler';
 import { GetContractHandler } from './queries/get-contract.query-handler';
+import { GetPoliciesHandler } from './queries/get-policies.query-handler';
 import { GetUnitComplianceHandler } from './queries/get-unit-compliance.query-handler';
 import { ListUnitsHandler } from './queries/list-units.query-handler';
 import { ListViolationsHandler } from './queries/list-violations.query-handler';
@@ -22,15 +24,25 @@ import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-ha
   imports: [CqrsModule],
   providers: [
     {
-      provide: CalendarService,
+      provide: PolicyService,
       inject: [WRITE_POOL],
-      useFactory: (pool: Pool) => new CalendarService(pool),
+      useFactory: (pool: Pool) => new PolicyService(pool),
+    },
+    {
+      provide: CalendarService,
+      inject: [WRITE_POOL, PolicyService],
+      useFactory: (pool: Pool, policies: PolicyService) => new CalendarService(pool, policies),
     },
     {
       provide: ComplianceProjector,
-      inject: [WRITE_POOL, PgEventStore, CalendarService],
-      useFactory: (pool: Pool, s: PgEventStore, cal: CalendarService) =>
-        new ComplianceProjector(pool, s, (c) => cal.forTransaction(c)),
+      inject: [WRITE_POOL, PgEventStore, CalendarService, PolicyService],
+      useFactory: (pool: Pool, s: PgEventStore, cal: CalendarService, policies: PolicyService) =>
+        new ComplianceProjector(
+          pool,
+          s,
+          (c) => cal.forTransaction(c),
+          (c) => policies.forTransaction(c),
+        ),
     },
     ProjectorDaemon,
     ProjectorMetrics,
@@ -44,8 +56,9 @@ import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-ha
     ContractVisibleHandler,
     ObligationExistsHandler,
     GetCalendarYearsHandler,
+    GetPoliciesHandler,
     PingDatabaseHandler,
   ],
-  exports: [CalendarService, ComplianceProjector, ProjectorDaemon, RebuildService],
+  exports: [CalendarService, PolicyService, ComplianceProjector, ProjectorDaemon, RebuildService],
 })
 export class ProjectionsModule {}

@@ -1,4 +1,10 @@
-import { assessContract, toFact, type WorkCalendar } from '@app/domain';
+import {
+  assessContract,
+  BUILT_IN_POLICIES,
+  toFact,
+  type PolicyLayer,
+  type WorkCalendar,
+} from '@app/domain';
 import {
   PgEventStore,
   ensureCheckpoint,
@@ -41,6 +47,13 @@ export class ComplianceProjector {
      * application's takes the calendar lock shared there: see CalendarService.forTransaction).
      */
     private readonly calendar: (c: Sql) => WorkCalendar | Promise<WorkCalendar>,
+    /**
+     * The policy layers to compute with, asked after the calendar in the same transaction
+     * (the application's reads the applied ones: PolicyService.forTransaction).
+     */
+    private readonly policies: (
+      c: Sql,
+    ) => readonly PolicyLayer[] | Promise<readonly PolicyLayer[]> = () => BUILT_IN_POLICIES,
   ) {}
 
   /** Projects one batch. Returns the number of events consumed (0 when caught up). */
@@ -100,6 +113,7 @@ export class ComplianceProjector {
   ): Promise<void> {
     if (contractIds.length === 0) return;
     const cal = await this.calendar(c);
+    const layers = await this.policies(c);
     const replaced = projected ? contractIds.filter((id) => projected.has(id)) : contractIds;
     const history = await this.store.readStreamFacts(c, contractIds);
     const byStream = new Map<string, StreamFactRow[]>();
@@ -126,7 +140,7 @@ export class ComplianceProjector {
         }),
       );
       const r = rowsOf(
-        assessContract(streamId, facts, cal),
+        assessContract(streamId, facts, cal, undefined, layers),
         events[events.length - 1].streamVersion,
       );
       rows.contracts.push(r.contract);

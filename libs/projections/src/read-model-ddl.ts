@@ -58,6 +58,8 @@ export function readModelDdl(schema: string): string[] {
        invoice_no       text,
        settled_on       date NOT NULL,
        final_status     text NOT NULL,
+       policy           text,
+       source           text,
        PRIMARY KEY (contract_id, key)
      )`,
     // a unit's obligations; those not settled on T first (settled_on > T)

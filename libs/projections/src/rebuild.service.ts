@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   deleteCheckpoint,
   ensureCheckpoint,
@@ -10,6 +10,7 @@ import {
 } from '@app/event-store';
 import type { Pool, PoolClient } from 'pg';
 import { CalendarService } from './calendar.service';
+import { PolicyService } from './policy.service';
 import { ComplianceProjector } from './projector';
 import { BUILD_SCHEMA, LIVE_SCHEMA, PROJECTION_NAME, readModelDdl } from './read-model-ddl';
 
@@ -40,6 +41,8 @@ export const REBUILD_INTERRUPTED =
  * Calendar: a pending upload is applied first; the calendar lock is then held shared for the
  * run, so the whole build computes with one applied calendar (read from the database, never
  * an instance's boot-time one) and an upload meanwhile is applied once the rebuild is done.
+ * Policy layers the same way (the same lock): a pending change is applied first, one made
+ * meanwhile once the rebuild is done.
  */
 @Injectable()
 export class RebuildService implements OnApplicationBootstrap {
@@ -58,6 +61,7 @@ export class RebuildService implements OnApplicationBootstrap {
     @Inject(WRITE_POOL) private readonly pool: Pool,
     private readonly projector: ComplianceProjector,
     private readonly calendar: CalendarService,
+    @Optional() private readonly policies?: PolicyService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -191,6 +195,7 @@ export class RebuildService implements OnApplicationBootstrap {
       );
       try {
         await this.calendar.apply(this.projector, { wait: true });
+        await this.policies?.apply(this.projector, { wait: true });
         await lock.query(`SELECT pg_advisory_lock_shared(hashtext('calendar-table'))`);
         await this.prepare();
         const target = { schema: BUILD_SCHEMA, checkpoint: BUILD_CHECKPOINT };

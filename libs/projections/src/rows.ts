@@ -57,6 +57,8 @@ export function rowsOf(a: ContractAssessment, streamVersion: number) {
     invoice_no: o.invoiceNo ?? null,
     settled_on: obligationSettledOn(o),
     final_status: finalObligationStatus(o),
+    policy: o.policy,
+    source: o.source,
   }));
   const invoices = a.invoices.map((i) => ({
     contract_id: a.contractId,

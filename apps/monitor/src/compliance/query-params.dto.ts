@@ -11,11 +11,11 @@ import {
   registerDecorator,
   type ValidationOptions,
 } from 'class-validator';
-import { isBusinessDate } from '@app/domain';
+import { isBusinessDate, OBLIGATION_RULE_IDS } from '@app/domain';
 import { ValidationFailed } from '@app/platform';
 import { UNIT_SORTS, type UnitSort } from '@app/projections';
 
-const OBLIGATION_RULES = ['signing', 'announcement', 'filing', 'acceptance', 'payment'] as const;
+const OBLIGATION_RULES = OBLIGATION_RULE_IDS;
 
 /** `YYYY-MM-DD`, a real calendar date. */
 export function IsBusinessDate(options?: ValidationOptions): PropertyDecorator {

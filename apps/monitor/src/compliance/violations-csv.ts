@@ -18,6 +18,8 @@ const COLUMNS: Array<[string, (v: ViolationView) => Cell]> = [
   ['逾期天数 delayDays', (v) => v.delayDays],
   ['逾期工作日 delayWorkingDays', (v) => v.delayWorkingDays],
   ['暂定 provisional', (v) => v.provisional],
+  ['政策 policy', (v) => v.policy],
+  ['依据 source', (v) => v.source],
 ];
 
 /** RFC 4180 quoting; a leading = + - @ is neutralised so Excel never runs a formula. */

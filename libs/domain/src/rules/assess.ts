@@ -3,7 +3,7 @@ import { byBusinessTime, isSme, type ContractFact } from '../facts';
 import { fenToYuan } from '../money';
 import type { WorkCalendar } from '../work-calendar';
 import { DataQualityCodes as Q } from './data-quality';
-import { ruleDeadline } from './definitions';
+import { ruleDeadline, RULES, type RuleDefinition } from './definitions';
 import { allocatePayments } from './payments';
 import { BUILT_IN_POLICIES, periodOf, ruleInForce, type PolicyLayer } from './policies';
 import type {
@@ -49,8 +49,8 @@ interface RuleContext {
   layers: readonly PolicyLayer[];
   region: string | undefined;
   cal: WorkCalendar;
-  /** periods the contract states for itself */
-  contractPeriods: { acceptanceWorkingDays?: number };
+  /** periods the contract states for itself (a rule's `contractPeriod` names which) */
+  contractPeriods: Partial<Record<NonNullable<RuleDefinition['contractPeriod']>, number>>;
 }
 
 /**
@@ -292,8 +292,8 @@ function obligationOf(
   ctx: RuleContext,
 ): AssessedObligation | null {
   const r = ruleInForce(ctx.layers, rule, ctx.region, startedOn);
-  const period =
-    r && periodOf(r, rule === 'acceptance' ? ctx.contractPeriods.acceptanceWorkingDays : undefined);
+  const field = RULES[rule].contractPeriod;
+  const period = r && periodOf(r, field && ctx.contractPeriods[field]);
   if (!r || !period) return null;
   const d = ruleDeadline(rule, startedOn, period, ctx.cal);
   return {

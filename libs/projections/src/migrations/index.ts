@@ -2,6 +2,7 @@ import { ReadModels1732600000001 } from './1732600000001-read-models';
 import { UnitSummaries1732600000002 } from './1732600000002-unit-summaries';
 import { CalendarApplied1732600000004 } from './1732600000004-calendar-applied';
 import { ReadModelDrift1732600000005 } from './1732600000005-read-model-drift';
+import { PolicyLayers1732600000006 } from './1732600000006-policy-layers';
 
 /** The read-model migrations, in order (they run after the event store's). */
 export const READ_MODEL_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const READ_MODEL_MIGRATIONS = [
   UnitSummaries1732600000002,
   CalendarApplied1732600000004,
   ReadModelDrift1732600000005,
+  PolicyLayers1732600000006,
 ];

@@ -3,6 +3,7 @@ import {
   toFact,
   type BusinessDate,
   type ContractAssessment,
+  type PolicyLayer,
   type WorkCalendar,
 } from '@app/domain';
 import type { PgEventStore, Sql } from '@app/event-store';
@@ -30,6 +31,8 @@ export async function contractsAsOf(
   versions: ReadonlyMap<string, number>,
   asOf: BusinessDate,
   cal: WorkCalendar,
+  /** the applied policy layers (the prepayment target depends on them) */
+  policies: readonly PolicyLayer[],
 ): Promise<Map<string, ContractAssessment>> {
   const history = await store.readStreamFacts(c, [...versions.keys()]);
   const facts = new Map<string, ReturnType<typeof toFact>[]>();
@@ -47,6 +50,6 @@ export async function contractsAsOf(
     );
   }
   const out = new Map<string, ContractAssessment>();
-  for (const [id, list] of facts) out.set(id, assessContract(id, list, cal, asOf));
+  for (const [id, list] of facts) out.set(id, assessContract(id, list, cal, asOf, policies));
   return out;
 }

@@ -1,8 +1,9 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { fenToYuan, prepaymentStatusAsOf } from '@app/domain';
+import { fenToYuan, OBLIGATION_RULE_IDS, prepaymentStatusAsOf } from '@app/domain';
 import { PgEventStore } from '@app/event-store';
 import { NotFoundError, ReadPool } from '@app/platform';
 import { CalendarService } from '../calendar.service';
+import { PolicyService } from '../policy.service';
 import { LIVE_SCHEMA } from '../read-model-ddl';
 import { contractsAsOf } from './contracts-as-of';
 import { GetContractQuery, type ContractView, type ObligationView } from './get-contract.query';
@@ -25,6 +26,8 @@ export function obligationView(r: ObligationStatusRow, asOf: string): Obligation
     exemptedOn: r.exempted_on !== null && r.exempted_on <= asOf ? r.exempted_on : null,
     cancelledOn: r.cancelled_on !== null && r.cancelled_on <= asOf ? r.cancelled_on : null,
     provisional: r.provisional,
+    policy: r.policy,
+    source: r.source,
   };
 }
 
@@ -40,6 +43,7 @@ export class GetContractHandler implements IQueryHandler<GetContractQuery> {
     private readonly db: ReadPool,
     private readonly store: PgEventStore,
     private readonly calendar: CalendarService,
+    private readonly policies: PolicyService,
   ) {}
 
   async execute(q: GetContractQuery): Promise<ContractView> {
@@ -59,12 +63,13 @@ export class GetContractHandler implements IQueryHandler<GetContractQuery> {
         new Map([[q.contractId, rows[0].stream_version]]),
         q.asOf,
         this.calendar.current,
+        await this.policies.current(this.db.pool),
       ),
       this.db.pool.query<ObligationStatusRow>(
         `SELECT o.*, ${st.columns} FROM ${RM}.obligations o ${st.lateral}
           WHERE o.contract_id = $1 AND o.started_on <= $2::date
-          ORDER BY o.started_on, array_position(ARRAY['signing','announcement','filing','acceptance','payment'], o.rule), o.key`,
-        [q.contractId, q.asOf],
+          ORDER BY o.started_on, array_position($3::text[], o.rule), o.key`,
+        [q.contractId, q.asOf, OBLIGATION_RULE_IDS],
       ),
     ]);
     const a = assessed.get(q.contractId)!;
@@ -79,6 +84,8 @@ export class GetContractHandler implements IQueryHandler<GetContractQuery> {
         required: fenToYuan(a.prepayment.requiredFen),
         contractAmount: fenToYuan(a.prepayment.contractAmountFen),
         agreedRatio: a.prepaymentRatio ?? null,
+        policy: a.prepayment.policy,
+        source: a.prepayment.source,
       };
     }
     const unit = a.purchasingUnit;

@@ -14,6 +14,10 @@ export interface ObligationView {
   exemptedOn: string | null;
   cancelledOn: string | null;
   provisional: boolean;
+  /** the policy layer the deadline follows (SPEC §6) */
+  policy: string | null;
+  /** the article of that layer's setting */
+  source: string | null;
 }
 
 export interface PrepaymentView {
@@ -24,6 +28,8 @@ export interface PrepaymentView {
   required: string;
   contractAmount: string;
   agreedRatio: string | null;
+  policy: string;
+  source: string;
 }
 
 export interface ContractView {

@@ -95,8 +95,9 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
         onTimeRate: onTimeRate(c),
         meanDelayDays: r ? mean(r.dsum, r.nd) : null,
         medianDelayDays: r?.dmed ?? null,
-        meanDelayWorkingDays: rule === 'signing' || !r ? null : mean(r.wsum, r.nw),
-        medianDelayWorkingDays: rule === 'signing' ? null : (r?.wmed ?? null),
+        // null where no late obligation counts working days (calendar-day settings)
+        meanDelayWorkingDays: r ? mean(r.wsum, r.nw) : null,
+        medianDelayWorkingDays: r?.wmed ?? null,
       };
     });
     const split = (p: string, threshold: string): PrepaymentSplit => ({

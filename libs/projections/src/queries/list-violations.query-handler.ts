@@ -45,7 +45,8 @@ export function violationsSql(
   const statusParam = values.push(statuses);
   return {
     text: `SELECT o.contract_id, o.rule, o.key, o.unit_code, c.unit_name, o.region, o.supplier_credit_code,
-                  c.supplier_name, o.started_on, o.deadline, o.provisional, o.fulfilled_on, ${st.columns}
+                  c.supplier_name, o.started_on, o.deadline, o.provisional, o.fulfilled_on, o.policy, o.source,
+                  ${st.columns}
              FROM ${RM}.obligations o ${st.lateral}
              JOIN ${RM}.contracts c ON c.contract_id = o.contract_id
             WHERE ${where.join(' AND ')} AND st.status = ANY($${statusParam}::text[])
@@ -75,6 +76,8 @@ export function violationView(
     delayDays: r.delay_days,
     delayWorkingDays: r.delay_working_days,
     provisional: r.provisional,
+    policy: r.policy,
+    source: r.source,
   };
 }
 

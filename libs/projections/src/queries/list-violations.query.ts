@@ -28,6 +28,8 @@ export interface ViolationView {
   delayDays: number;
   delayWorkingDays: number | null;
   provisional: boolean;
+  policy: string | null;
+  source: string | null;
 }
 
 export interface ViolationPage {

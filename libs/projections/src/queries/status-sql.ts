@@ -12,6 +12,8 @@ export interface ObligationStatusRow {
   exempted_on: string | null;
   cancelled_on: string | null;
   provisional: boolean;
+  policy: string | null;
+  source: string | null;
   status: string;
   delay_days: number;
   delay_working_days: number | null;

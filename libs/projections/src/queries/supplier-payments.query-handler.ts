@@ -3,6 +3,7 @@ import { fenToYuan, prepaymentStatusAsOf } from '@app/domain';
 import { PgEventStore } from '@app/event-store';
 import { NotFoundError, ReadPool } from '@app/platform';
 import { CalendarService } from '../calendar.service';
+import { PolicyService } from '../policy.service';
 import { LIVE_SCHEMA } from '../read-model-ddl';
 import { contractsAsOf } from './contracts-as-of';
 import { scopeSql } from './scope';
@@ -24,6 +25,7 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
     private readonly db: ReadPool,
     private readonly store: PgEventStore,
     private readonly calendar: CalendarService,
+    private readonly policies: PolicyService,
   ) {}
 
   async execute(q: GetSupplierPaymentsQuery): Promise<SupplierPaymentsView> {
@@ -43,6 +45,7 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
       new Map(contracts.rows.map((r) => [r.contract_id, r.stream_version])),
       q.asOf,
       this.calendar.current,
+      await this.policies.current(this.db.pool),
     );
     // the supplier's contracts on asOf (named by an award by then), newest award first: the
     // name shown is the newest award's
@@ -53,7 +56,7 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
     const ids = mine.map((a) => a.contractId);
     const st = obligationStatusColumns('o', '$2::date');
     const invoices = await this.db.pool.query(
-      `SELECT i.*, o.deadline, o.started_on AS o_started, o.fulfilled_on, o.working_day_rule,
+      `SELECT i.*, o.deadline, o.started_on AS o_started, o.fulfilled_on, o.working_day_rule, o.policy, o.source,
               ${st.columns},
               (SELECT coalesce(sum(a.amount_fen), 0) FROM ${RM}.allocations a
                 WHERE a.contract_id = i.contract_id AND a.invoice_no = i.invoice_no AND a.paid_on <= $2::date)::text AS paid_asof
@@ -84,11 +87,18 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
           paid: yuan(r.paid_asof),
           outstanding: fenToYuan(BigInt(r.amount_fen) - BigInt(r.paid_asof)),
           paidOn: r.paid_on !== null && r.paid_on <= q.asOf ? r.paid_on : null,
-          // before the payment condition is met the invoice has no clock yet
-          status: running ? r.status : 'awaiting-condition',
+          // before the payment condition is met the invoice has no clock yet; with the
+          // condition met and no payment rule in force (SPEC §6) it is not monitored
+          status: running
+            ? r.status
+            : r.condition_on !== null && r.condition_on <= q.asOf
+              ? 'not-monitored'
+              : 'awaiting-condition',
           delayDays: running ? r.delay_days : 0,
           delayWorkingDays: running ? r.delay_working_days : 0,
           provisional: r.provisional,
+          policy: r.policy,
+          source: r.source,
         };
       }),
       prepayments: mine.flatMap((a) => {
@@ -103,6 +113,8 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
             received: fenToYuan(p.prepaidFen),
             ratio: p.ratio,
             status: p.status,
+            policy: a.prepayment.policy,
+            source: a.prepayment.source,
           },
         ];
       }),

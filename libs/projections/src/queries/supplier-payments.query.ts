@@ -19,6 +19,9 @@ export interface SupplierInvoiceView {
   delayDays: number;
   delayWorkingDays: number | null;
   provisional: boolean;
+  /** the layer and article of the payment rule; null when none is in force for the invoice */
+  policy: string | null;
+  source: string | null;
 }
 
 export interface SupplierPrepaymentView {
@@ -29,6 +32,8 @@ export interface SupplierPrepaymentView {
   received: string;
   ratio: string;
   status: string;
+  policy: string;
+  source: string;
 }
 
 export interface SupplierPaymentsView {

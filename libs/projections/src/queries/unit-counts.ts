@@ -1,10 +1,10 @@
-import { rateDown } from '@app/domain';
+import { OBLIGATION_RULE_IDS, rateDown } from '@app/domain';
 import { LIVE_SCHEMA } from '../read-model-ddl';
 import type { StatusCounts } from './units.query';
 
 /** The read models' schema, quoted, for the unit queries. */
 export const RM = `"${LIVE_SCHEMA}"`;
-export const RULE_ORDER = ['signing', 'announcement', 'filing', 'acceptance', 'payment'];
+export const RULE_ORDER: readonly string[] = OBLIGATION_RULE_IDS;
 
 export const emptyCounts = (): StatusCounts => ({
   met: 0,
