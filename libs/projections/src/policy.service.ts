@@ -68,11 +68,13 @@ function merge(stored: readonly PolicyLayer[]): PolicyLayer[] {
  * applied and recomputes every stored contract a changed layer can reach (its region starts
  * with one of the layer's prefixes, before or after the change). The projector leader does
  * it on its tick (through CalendarService), a rebuild before it starts; every instance and
- * every batch computes with the applied set, read from the database.
+ * every batch computes with the applied set, read from the database (`applied`).
  */
 export class PolicyService {
   /** the applied layers, by fingerprint (filled from the database) */
-  private applied: { fingerprint: string; layers: PolicyLayer[] } | null = null;
+  private appliedSet: { fingerprint: string; layers: PolicyLayer[] } | null = null;
+  /** the fingerprint of the layers in force at one stored version (the leader's cheap check) */
+  private inForceAt: { version: string; fingerprint: string } | null = null;
 
   constructor(private readonly pool: Pool) {}
 
@@ -161,28 +163,25 @@ export class PolicyService {
   }
 
   /**
-   * The applied layers, for computing in transaction `c`; the caller holds the rules lock
-   * shared (CalendarService.forTransaction takes it). Built-in layers while none was ever
-   * applied (a database migrated while no instance had applied yet).
+   * The applied layers, read from the database (cached by fingerprint: one small query when
+   * unchanged). A projector batch asks in its transaction, where it holds the rules lock
+   * shared (CalendarService.forTransaction takes it); the query endpoints for their as-of
+   * re-assessments. Built-in layers while none was ever applied (a database migrated while no
+   * instance had applied yet).
    */
-  async forTransaction(c: Sql): Promise<readonly PolicyLayer[]> {
+  async applied(c: Sql = this.pool): Promise<readonly PolicyLayer[]> {
     const { rows } = await c.query<{ f: string | null }>(
       'SELECT applied_fingerprint AS f FROM policy_state',
     );
     const f = rows[0]?.f ?? null;
     if (f === null) return BUILT_IN_POLICIES;
-    if (this.applied?.fingerprint !== f) {
+    if (this.appliedSet?.fingerprint !== f) {
       const r = await c.query<{ layers: PolicyLayer[] }>(
         'SELECT applied_layers AS layers FROM policy_state',
       );
-      this.applied = { fingerprint: f, layers: r.rows[0].layers };
+      this.appliedSet = { fingerprint: f, layers: r.rows[0].layers };
     }
-    return this.applied.layers;
-  }
-
-  /** The applied layers for a read (the query endpoints): one small query when unchanged. */
-  current(c: Sql = this.pool): Promise<readonly PolicyLayer[]> {
-    return this.forTransaction(c);
+    return this.appliedSet.layers;
   }
 
   /**
@@ -198,8 +197,11 @@ export class PolicyService {
     }>('SELECT version::text, applied_version::text, applied_fingerprint FROM policy_state');
     const s = rows[0];
     if (s.applied_version === s.version && s.applied_fingerprint !== null) {
-      const next = await this.inForce();
-      if (fingerprintOf(next.layers) === s.applied_fingerprint) return null;
+      if (this.inForceAt?.version !== s.version) {
+        const next = await this.inForce();
+        this.inForceAt = { version: next.version, fingerprint: fingerprintOf(next.layers) };
+      }
+      if (this.inForceAt.fingerprint === s.applied_fingerprint) return null;
     }
     return this.apply(projector);
   }
@@ -247,8 +249,8 @@ export class PolicyService {
                 applied_layers = $2::jsonb, applied_at = now()`,
         [fingerprint, JSON.stringify(next.layers)],
       );
-      // the recompute below reads the applied layers through forTransaction: these
-      this.applied = { fingerprint, layers: next.layers };
+      // the recompute below reads the applied layers through `applied`: these
+      this.appliedSet = { fingerprint, layers: next.layers };
       const ids = await affectedContracts(c, LIVE_SCHEMA, changed.prefixes);
       if (ids.length > 0 && !projector)
         throw new Error(`the policy change needs ${ids.length} contracts recomputed`);

@@ -41,7 +41,7 @@ import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-ha
           pool,
           s,
           (c) => cal.forTransaction(c),
-          (c) => policies.forTransaction(c),
+          (c) => policies.applied(c),
         ),
     },
     ProjectorDaemon,

@@ -49,7 +49,7 @@ export class ComplianceProjector {
     private readonly calendar: (c: Sql) => WorkCalendar | Promise<WorkCalendar>,
     /**
      * The policy layers to compute with, asked after the calendar in the same transaction
-     * (the application's reads the applied ones: PolicyService.forTransaction).
+     * (the application's reads the applied ones: PolicyService.applied).
      */
     private readonly policies: (
       c: Sql,

@@ -63,7 +63,7 @@ export class GetContractHandler implements IQueryHandler<GetContractQuery> {
         new Map([[q.contractId, rows[0].stream_version]]),
         q.asOf,
         this.calendar.current,
-        await this.policies.current(this.db.pool),
+        await this.policies.applied(this.db.pool),
       ),
       this.db.pool.query<ObligationStatusRow>(
         `SELECT o.*, ${st.columns} FROM ${RM}.obligations o ${st.lateral}

@@ -45,7 +45,7 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
       new Map(contracts.rows.map((r) => [r.contract_id, r.stream_version])),
       q.asOf,
       this.calendar.current,
-      await this.policies.current(this.db.pool),
+      await this.policies.applied(this.db.pool),
     );
     // the supplier's contracts on asOf (named by an award by then), newest award first: the
     // name shown is the newest award's
