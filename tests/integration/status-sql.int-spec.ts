@@ -7,8 +7,8 @@
  */
 import {
   addDays,
-  deadlineOf,
   obligationStatusAsOf,
+  ruleDeadline,
   type Obligation,
   type ObligationRule,
 } from '@app/domain';
@@ -28,6 +28,8 @@ const RULES: { rule: ObligationRule; unit: 'calendarDays' | 'workingDays'; n: nu
   { rule: 'filing', unit: 'workingDays', n: 7 },
   { rule: 'acceptance', unit: 'workingDays', n: 7 },
   { rule: 'payment', unit: 'workingDays', n: 5 },
+  // due before its start (the notice): deadline = start − 30 days
+  { rule: 'intention', unit: 'calendarDays', n: 30 },
 ];
 
 /** Days around which statuses change most: Spring Festival and National Day, 2020–2027. */
@@ -83,7 +85,7 @@ function caseArb(cal: () => import('@app/domain').WorkCalendar): fc.Arbitrary<Ca
       // 70%: the deadline the rule gives; 30%: any later day, either kind of counting
       const deadline =
         realistic < 7
-          ? deadlineOf(started, { unit: def.unit, n: def.n }, cal()).date
+          ? ruleDeadline(def.rule, started, { unit: def.unit, n: def.n }, cal()).date
           : addDays(started, randomLen);
       const working = realistic < 7 ? def.unit === 'workingDays' : workingDayRule;
       return fc.record({
