@@ -52,6 +52,8 @@ describe('AppLogger (pino behind Nest loggers)', () => {
     logger.error('no stack', undefined, 'Ctx');
     logger.warn('with fields', { partition: 3 }, 'Ctx');
     logger.error(err);
+    logger.error(err, err.stack);
+    logger.warn('two messages', 'and another', 'Ctx');
     expect(lines[0]).toEqual(
       expect.objectContaining({ level: 'error', context: 'Ctx', msg: 'failed', stack: err.stack }),
     );
@@ -61,6 +63,13 @@ describe('AppLogger (pino behind Nest loggers)', () => {
     expect(lines[3]).toEqual(
       expect.objectContaining({ msg: 'boom', err: expect.objectContaining({ message: 'boom' }) }),
     );
+    // Nest's own `Logger.error(err, err.stack)`: the stack is no context
+    expect(lines[4]).toEqual(expect.objectContaining({ msg: 'boom' }));
+    expect(lines[4]).not.toHaveProperty('context');
+    expect(lines.slice(5).map((l) => [l.msg, l.context])).toEqual([
+      ['two messages', 'Ctx'],
+      ['and another', 'Ctx'],
+    ]);
   });
 
   it('puts the correlation id of the request being handled on every line, and only then', async () => {

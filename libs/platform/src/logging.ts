@@ -85,20 +85,16 @@ export class AppLogger implements LoggerService {
   private write(level: Level, message: unknown, params: unknown[], withStack = false): void {
     if (!this.pino.isLevelEnabled(level)) return;
     const args = [message, ...params];
-    let context: string | undefined;
-    if (args.length > 1 && typeof args[args.length - 1] === 'string')
-      context = args.pop() as string;
-    let stack: string | undefined;
-    if (withStack && args.length === 2 && (args[1] === undefined || isStack(args[1]))) {
-      stack = args.pop() as string | undefined;
-    }
+    const { messages, context, stack } = withStack
+      ? contextStackAndMessages(args)
+      : contextAndMessages(args);
     const fields: Record<string, unknown> = context ? { context } : {};
-    const messages: unknown[] = [args[0]];
-    for (const a of args.slice(1)) {
+    const texts: unknown[] = [messages[0]];
+    for (const a of messages.slice(1)) {
       if (isPlainObject(a)) Object.assign(fields, a);
-      else messages.push(a);
+      else texts.push(a);
     }
-    for (const m of messages) {
+    for (const m of texts) {
       if (m instanceof Error) {
         this.pino[level]({ ...fields, err: m }, m.message);
       } else {
@@ -107,6 +103,37 @@ export class AppLogger implements LoggerService {
       }
     }
   }
+}
+
+interface Parsed {
+  messages: unknown[];
+  context?: string;
+  stack?: string;
+}
+
+/** As ConsoleLogger reads them: a string last parameter (after the message) is the context. */
+function contextAndMessages(args: unknown[]): Parsed {
+  const last = args[args.length - 1];
+  if (args.length <= 1 || typeof last !== 'string') return { messages: args };
+  return { messages: args.slice(0, -1), context: last };
+}
+
+/**
+ * For errors, as ConsoleLogger reads them: `(message, stack|undefined)`,
+ * `(message, ..., stack)` or `(message, stack|undefined, context)` (what a Logger with a
+ * context passes on).
+ */
+function contextStackAndMessages(args: unknown[]): Parsed {
+  if (args.length === 2 && (args[1] === undefined || isStack(args[1])))
+    return { messages: [args[0]], stack: args[1] as string | undefined };
+  const trailing = args[args.length - 1];
+  if (args.length > 2 && isStack(trailing))
+    return { ...contextAndMessages(args.slice(0, -1)), stack: trailing as string };
+  const parsed = contextAndMessages(args);
+  if (args.length <= 2 || parsed.messages.length <= 1) return parsed;
+  const last = parsed.messages[parsed.messages.length - 1];
+  if (typeof last !== 'string' && last !== undefined) return parsed;
+  return { ...parsed, messages: parsed.messages.slice(0, -1), stack: last };
 }
 
 function defaultDestination(): DestinationStream {
