@@ -241,6 +241,14 @@ describe('validatePolicyLayer', () => {
     expect(problem(input)).toEqual(expected);
   });
 
+  it('the national layer keeps covering every region (units without one included)', () => {
+    const r = validatePolicyLayer('national', body({ signing: { off: true } }));
+    expect(r.ok ? null : [r.problem.code, r.problem.path]).toEqual(['POLICY.INVALID', 'regions']);
+    expect(
+      validatePolicyLayer('national', body({ signing: { off: true } }, { regions: [''] })).ok,
+    ).toBe(true);
+  });
+
   it('overlap: a shared prefix over overlapping ranges', () => {
     const v = (id: string, from: string | null, to: string | null, regions = ['11']) => {
       const r = validatePolicyLayer(id, body({ signing: { off: true } }, { from, to, regions }));

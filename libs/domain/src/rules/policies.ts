@@ -194,6 +194,8 @@ export function validatePolicyLayer(
   for (const [i, p] of regions.entries())
     if (typeof p !== 'string' || !REGION_PREFIX.test(p))
       return bad(I, `regions.${i}`, 'must be a prefix of digits (at most 12; "" for every region)');
+  if (id === NATIONAL && !regions.includes(''))
+    return bad(I, 'regions', 'the national layer covers every region: it must include ""');
   if (from !== null && from !== undefined && !isBusinessDate(from))
     return bad(I, 'from', 'must be a date YYYY-MM-DD or null');
   if (to !== null && to !== undefined && !isBusinessDate(to))
