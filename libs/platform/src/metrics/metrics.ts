@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import {
   Counter,
   Gauge,
@@ -17,11 +17,20 @@ import {
  * The process metrics (`process_*`, `nodejs_*`) are collected into it too.
  */
 @Injectable()
-export class Metrics {
+export class Metrics implements OnApplicationShutdown {
   readonly registry = new Registry();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * prom-client keeps the process collectors' observers (GC, event-loop delay) for good, and
+   * they reference the registry: emptied, it no longer keeps a closed application's
+   * collectors (and through them the application) alive.
+   */
+  onApplicationShutdown(): void {
+    this.registry.clear();
   }
 
   counter<T extends string>(config: Omit<CounterConfiguration<T>, 'registers'>): Counter<T> {
