@@ -72,8 +72,12 @@ export class ReadPool implements OnApplicationShutdown {
     );
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.pool.end();
+  private ended: Promise<void> | null = null;
+
+  /** Idempotent: an application closed twice (a test's own close, then its afterAll) ends once. */
+  onApplicationShutdown(): Promise<void> {
+    this.ended ??= this.pool.end();
+    return this.ended;
   }
 }
 
