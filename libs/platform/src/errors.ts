@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@app/contracts';
 /** One error base with a stable code; the global filter renders it. */
 export class AppError extends Error {
   constructor(
@@ -11,19 +12,19 @@ export class AppError extends Error {
 }
 
 export class NotFoundError extends AppError {
-  constructor(message = 'not found', code = 'REQUEST.NOT_FOUND') {
+  constructor(message = 'not found', code: string = ErrorCodes.NOT_FOUND) {
     super(code, message, 404);
   }
 }
 
 export class ValidationFailed extends AppError {
-  constructor(message: string, details?: unknown, code = 'REQUEST.VALIDATION_FAILED') {
+  constructor(message: string, details?: unknown, code: string = ErrorCodes.VALIDATION_FAILED) {
     super(code, message, 400, details);
   }
 }
 
 export class ServiceUnavailable extends AppError {
   constructor(message: string) {
-    super('SERVICE.UNAVAILABLE', message, 503);
+    super(ErrorCodes.UNAVAILABLE, message, 503);
   }
 }

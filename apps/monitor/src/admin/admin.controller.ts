@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@app/contracts';
 import {
   Body,
   Controller,
@@ -63,7 +64,7 @@ export class AdminController {
   })
   async rebuild(@Param('name') name: string, @Query('wait') wait?: string) {
     if (name !== PROJECTION_NAME)
-      throw new NotFoundError(`projection ${name} not found`, 'PROJECTION.NOT_FOUND');
+      throw new NotFoundError(`projection ${name} not found`, ErrorCodes.PROJECTION_NOT_FOUND);
     const done = this.rebuilds.start();
     if (wait === 'true') return done;
     return this.rebuilds.status;
@@ -109,7 +110,7 @@ export class AdminController {
       throw new ValidationFailed(
         'the calendar year is not valid',
         r.errors,
-        'CALENDAR.INVALID_YEAR',
+        ErrorCodes.CALENDAR_INVALID_YEAR,
       );
     await this.calendar.upload(r.value);
     return {

@@ -1,4 +1,5 @@
 import type { QueryBus } from '@nestjs/cqrs';
+import { ErrorCodes } from '@app/contracts';
 import { NotFoundError } from '@app/platform';
 import { ContractVisibleQuery, type AccessScope } from '@app/projections';
 
@@ -13,5 +14,5 @@ export async function assertContractVisible(
   scope: AccessScope | undefined,
 ): Promise<void> {
   if (!(await queries.execute(new ContractVisibleQuery(contractId, scope))))
-    throw new NotFoundError(`contract ${contractId} not found`, 'CONTRACT.NOT_FOUND');
+    throw new NotFoundError(`contract ${contractId} not found`, ErrorCodes.CONTRACT_NOT_FOUND);
 }

@@ -19,7 +19,7 @@ import {
   UnitsQuery,
   ViolationsQuery,
 } from './query-params.dto';
-import { isValidCreditCode, CONTRACT_ID_PATTERN } from '@app/contracts';
+import { isValidCreditCode, CONTRACT_ID_PATTERN, ErrorCodes } from '@app/contracts';
 import { violationsCsvHeader, violationsCsvRows } from './violations-csv';
 
 @ApiTags('compliance')
@@ -119,7 +119,7 @@ export class ComplianceController {
     @Scope() scope: PrincipalScope | undefined,
   ) {
     if (!CONTRACT_ID_PATTERN.test(contractId))
-      throw new NotFoundError(`contract ${contractId} not found`, 'CONTRACT.NOT_FOUND');
+      throw new NotFoundError(`contract ${contractId} not found`, ErrorCodes.CONTRACT_NOT_FOUND);
     return this.queries.execute(new GetContractQuery(contractId, this.asOf(q), scope));
   }
 
@@ -136,7 +136,7 @@ export class ComplianceController {
     @Scope() scope: PrincipalScope | undefined,
   ) {
     if (!isValidCreditCode(creditCode))
-      throw new NotFoundError(`supplier ${creditCode} not found`, 'SUPPLIER.NOT_FOUND');
+      throw new NotFoundError(`supplier ${creditCode} not found`, ErrorCodes.SUPPLIER_NOT_FOUND);
     return this.queries.execute(new GetSupplierPaymentsQuery(creditCode, this.asOf(q), scope));
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { CONTRACT_ID_PATTERN } from '@app/contracts';
+import { CONTRACT_ID_PATTERN, ErrorCodes } from '@app/contracts';
 import { NotFoundError, Roles, Scope, type PrincipalScope } from '@app/platform';
 import { GetContractEventsQuery } from '@app/projections';
 import { assertContractVisible } from '../compliance/access';
@@ -23,7 +23,7 @@ export class ContractEventsController {
     @Scope() scope: PrincipalScope | undefined,
   ) {
     if (!CONTRACT_ID_PATTERN.test(contractId))
-      throw new NotFoundError(`contract ${contractId} not found`, 'CONTRACT.NOT_FOUND');
+      throw new NotFoundError(`contract ${contractId} not found`, ErrorCodes.CONTRACT_NOT_FOUND);
     // the event store knows no suppliers or regions: scoped callers are checked on the read model
     await assertContractVisible(this.queries, contractId, scope);
     const view = await this.queries.execute(new GetContractEventsQuery(contractId));

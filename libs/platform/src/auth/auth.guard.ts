@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@app/contracts';
 import {
   Inject,
   Injectable,
@@ -19,13 +20,13 @@ const MAX_TOKEN_LENGTH = 8192;
 
 export class Unauthorized extends AppError {
   constructor(message: string) {
-    super('AUTH.UNAUTHORIZED', message, 401);
+    super(ErrorCodes.UNAUTHORIZED, message, 401);
   }
 }
 
 export class Forbidden extends AppError {
   constructor(message: string) {
-    super('AUTH.FORBIDDEN', message, 403);
+    super(ErrorCodes.FORBIDDEN, message, 403);
   }
 }
 

@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@app/contracts';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { businessDateOf } from '@app/domain';
 import { PgEventStore } from '@app/event-store';
@@ -15,7 +16,7 @@ export class GetContractEventsHandler implements IQueryHandler<GetContractEvents
   async execute(q: GetContractEventsQuery): Promise<ContractEventsView> {
     const events = await this.store.readStream(this.db.pool, q.contractId);
     if (events.length === 0)
-      throw new NotFoundError(`contract ${q.contractId} not found`, 'CONTRACT.NOT_FOUND');
+      throw new NotFoundError(`contract ${q.contractId} not found`, ErrorCodes.CONTRACT_NOT_FOUND);
     const retracted = new Set(
       events
         .filter((e) => e.type === 'EventRetracted')

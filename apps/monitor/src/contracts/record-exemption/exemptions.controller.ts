@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
-import { CONTRACT_ID_PATTERN } from '@app/contracts';
+import { CONTRACT_ID_PATTERN, ErrorCodes } from '@app/contracts';
 import {
   AppError,
   Clock,
@@ -42,11 +42,14 @@ export class ExemptionsController {
   ) {
     const key = body.key ?? body.rule;
     const notFound = () =>
-      new NotFoundError(`contract ${contractId} has no obligation ${key}`, 'OBLIGATION.NOT_FOUND');
+      new NotFoundError(
+        `contract ${contractId} has no obligation ${key}`,
+        ErrorCodes.OBLIGATION_NOT_FOUND,
+      );
     if (!CONTRACT_ID_PATTERN.test(contractId)) throw notFound();
     if (key !== body.rule && !key.startsWith(`${body.rule}:`)) {
       throw new AppError(
-        'REQUEST.VALIDATION_FAILED',
+        ErrorCodes.VALIDATION_FAILED,
         `key ${key} does not belong to rule ${body.rule}`,
         400,
         [{ path: 'key', message: `must be "${body.rule}" or start with "${body.rule}:"` }],

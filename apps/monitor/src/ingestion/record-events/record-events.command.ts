@@ -1,4 +1,5 @@
 import { Command } from '@nestjs/cqrs';
+import { ErrorCodes } from '@app/contracts';
 import type { FieldError } from '@app/contracts';
 import type { DecisionOrigin } from '@app/domain';
 import type { EventSource } from '@app/event-store';
@@ -37,7 +38,7 @@ export class RecordEventsCommand extends Command<IngestOutcome[]> {
 /** The HTTP error of a rejected outcome: its code, with the status the code table gives. */
 export function rejectionError(o: IngestOutcome): AppError {
   return new AppError(
-    o.code ?? 'SERVICE.INTERNAL_ERROR',
+    o.code ?? ErrorCodes.INTERNAL,
     o.message ?? 'rejected',
     httpStatusOf(o.code ?? ''),
     o.errors ?? [],
