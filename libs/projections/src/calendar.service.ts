@@ -11,19 +11,13 @@ import type { Pool, PoolClient } from 'pg';
 import type { PolicyService } from './policy.service';
 import type { ComplianceProjector } from './projector';
 import { LIVE_SCHEMA } from './read-model-ddl';
+import { lockRulesExclusively, RULES_LOCK } from './rules-lock';
 
 /** Days covered by the SQL calendar table (deadlines and as-of dates must fall inside). */
 export const CALENDAR_TABLE_FROM_YEAR = 2000;
 export const CALENDAR_TABLE_TO_YEAR = 2100;
 
 type Sql = Pick<PoolClient, 'query'>;
-
-/**
- * The calendar's advisory lock: taken exclusively (transaction-scoped) to apply a calendar,
- * shared by every transaction that computes deadlines with the applied one (projector
- * batches) and, for its whole run, by a rebuild.
- */
-const CALENDAR_LOCK = `hashtext('calendar-table')`;
 
 /** The calendar in force: package data merged with the uploads, and its fingerprint. */
 export interface CalendarInForce {
@@ -203,7 +197,7 @@ export class CalendarService {
    * commits. Every instance computes with the same calendar, read from the database.
    */
   async forTransaction(c: Sql): Promise<OfficialCalendar> {
-    await c.query(`SELECT pg_advisory_xact_lock_shared(${CALENDAR_LOCK})`);
+    await c.query(`SELECT pg_advisory_xact_lock_shared(${RULES_LOCK})`);
     const { rows } = await c.query<{ f: string | null }>(
       'SELECT applied_fingerprint AS f FROM calendar_state',
     );
@@ -259,14 +253,8 @@ export class CalendarService {
     opts: { wait?: boolean } = {},
   ): Promise<CalendarApplyResult> {
     return withTransaction(this.pool, async (c) => {
-      if (opts.wait) {
-        await c.query(`SELECT pg_advisory_xact_lock(${CALENDAR_LOCK})`);
-      } else {
-        const got = await c.query<{ ok: boolean }>(
-          `SELECT pg_try_advisory_xact_lock(${CALENDAR_LOCK}) AS ok`,
-        );
-        if (!got.rows[0].ok) return { outcome: 'busy', version: null, years: [], contracts: 0 };
-      }
+      if (!(await lockRulesExclusively(c, opts.wait === true)))
+        return { outcome: 'busy', version: null, years: [], contracts: 0 };
       const { rows } = await c.query<{
         version: string;
         applied_version: string | null;

@@ -11,15 +11,9 @@ import { withTransaction } from '@app/event-store';
 import type { Pool, PoolClient } from 'pg';
 import type { ComplianceProjector } from './projector';
 import { LIVE_SCHEMA } from './read-model-ddl';
+import { lockRulesExclusively } from './rules-lock';
 
 type Sql = Pick<PoolClient, 'query'>;
-
-/**
- * The lock of the rules in force: the calendar's (CalendarService), so that a projector batch,
- * which takes it shared, computes with one applied calendar and one applied set of layers, and
- * a rebuild, which holds it shared for its whole run, with the same ones throughout.
- */
-export const RULES_LOCK = `hashtext('calendar-table')`;
 
 /** A stored version of a layer, as `GET /v1/policies` lists it. */
 export interface StoredPolicyLayer extends PolicyLayer {
@@ -217,14 +211,8 @@ export class PolicyService {
     opts: { wait?: boolean } = {},
   ): Promise<PolicyApplyResult> {
     return withTransaction(this.pool, async (c) => {
-      if (opts.wait) {
-        await c.query(`SELECT pg_advisory_xact_lock(${RULES_LOCK})`);
-      } else {
-        const got = await c.query<{ ok: boolean }>(
-          `SELECT pg_try_advisory_xact_lock(${RULES_LOCK}) AS ok`,
-        );
-        if (!got.rows[0].ok) return { outcome: 'busy', version: null, layers: [], contracts: 0 };
-      }
+      if (!(await lockRulesExclusively(c, opts.wait === true)))
+        return { outcome: 'busy', version: null, layers: [], contracts: 0 };
       const { rows } = await c.query<{
         version: string;
         applied_version: string | null;

@@ -13,6 +13,7 @@ import { CalendarService } from './calendar.service';
 import { PolicyService } from './policy.service';
 import { ComplianceProjector } from './projector';
 import { BUILD_SCHEMA, LIVE_SCHEMA, PROJECTION_NAME, readModelDdl } from './read-model-ddl';
+import { RULES_LOCK } from './rules-lock';
 
 export interface RebuildStatus {
   state: 'idle' | 'running' | 'done' | 'failed';
@@ -196,7 +197,7 @@ export class RebuildService implements OnApplicationBootstrap {
       try {
         await this.calendar.apply(this.projector, { wait: true });
         await this.policies?.apply(this.projector, { wait: true });
-        await lock.query(`SELECT pg_advisory_lock_shared(hashtext('calendar-table'))`);
+        await lock.query(`SELECT pg_advisory_lock_shared(${RULES_LOCK})`);
         await this.prepare();
         const target = { schema: BUILD_SCHEMA, checkpoint: BUILD_CHECKPOINT };
         for (;;) {
