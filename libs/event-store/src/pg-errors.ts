@@ -49,3 +49,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const message = typeof e?.message === 'string' ? e.message : '';
   return UNREACHABLE_MESSAGES.some((m) => message.includes(m));
 }
+
+/** Deadlock or serialization failure: the transaction rolled back and may simply run again. */
+export function isTransientConflict(err: unknown): boolean {
+  const s = sqlState(err);
+  return s === '40P01' || s === '40001';
+}

@@ -11,7 +11,8 @@ const SLICE_MS = 10;
 
 export type JsonBody = { ok: true; value: unknown } | { ok: false; message: string };
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Lets other callbacks (other requests, /health) run before the next slice of work. */
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 // bytes of JSON's structure; UTF-8 continuation and lead bytes are all ≥ 0x80, so a byte
 // scan never mistakes part of a multi-byte character for one of these

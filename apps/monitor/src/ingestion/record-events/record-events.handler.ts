@@ -15,12 +15,14 @@ import {
   DuplicateEventIdRace,
   PgEventStore,
   isDataError,
+  isTransientConflict,
   type RejectedEventRow,
   type Sql,
   type StreamAppend,
 } from '@app/event-store';
 import { Clock, ServiceUnavailable, backoffMs } from '@app/platform';
 import { IngestionMetrics } from './ingestion-metrics';
+import { yieldToEventLoop } from './json-body';
 import { RecordEventsCommand, type IngestItem, type IngestOutcome } from './record-events.command';
 
 /** Rounds of reload-and-retry for streams that lost an optimistic-concurrency race. */
@@ -28,14 +30,7 @@ const MAX_ROUNDS = 20;
 /** Events validated between two yields to the event loop (a 1,000-event body must not stall it). */
 const PARSE_SLICE = 100;
 
-/** Deadlock or serialization failure: the whole round rolled back and may simply run again. */
-function isTransientConflict(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return code === '40P01' || code === '40001';
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A valid event of the batch, not repeated within it, waiting for its decision. */
 interface Pending extends BatchFact {
