@@ -16,6 +16,21 @@ module.exports = {
       to: { path: 'node_modules/(@nestjs|typeorm|pg|kafkajs|class-validator|class-transformer)/' },
     },
     {
+      name: 'ocds-is-pure',
+      comment: 'libs/ocds maps OCDS to and from our events: contracts and domain only, no Nest, no database',
+      severity: 'error',
+      from: { path: '^libs/ocds/' },
+      to: [
+        { path: '^(libs|apps)/', pathNot: ['^libs/(ocds|contracts|domain)/'] },
+      ],
+    },
+    {
+      name: 'ocds-has-no-framework',
+      severity: 'error',
+      from: { path: '^libs/ocds/' },
+      to: { path: 'node_modules/(@nestjs|typeorm|pg|kafkajs)/' },
+    },
+    {
       name: 'apps-are-imported-by-nobody',
       severity: 'error',
       from: { path: '^libs/' },
