@@ -20,6 +20,7 @@ import { ExemptionsController } from './contracts/record-exemption/exemptions.co
 import { AdminController } from './admin/admin.controller';
 import { PoliciesController } from './policies/policies.controller';
 import { KafkaModule } from './kafka/kafka.module';
+import { OcdsModule } from './ocds/ocds.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -65,6 +66,7 @@ export class AppModule {
         IngestionModule,
         ProjectionsModule,
         KafkaModule,
+        OcdsModule,
       ],
       controllers: [
         HealthController,

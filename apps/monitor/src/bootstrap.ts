@@ -40,15 +40,15 @@ export async function createApp(
   app.use(requestLogMiddleware);
   applyHttpSecurity(app, opts.config, 'docs');
   app.use(refuseUnstorableUrls);
-  // JSON bodies of every route but POST /v1/events, which reads its own after authentication
-  // (see request-body.ts). Invalid UTF-8 is refused, never replaced with U+FFFD.
+  // JSON bodies of every route but POST /v1/events and POST /v1/ocds/releases, which read
+  // their own after authentication (request-body.ts; the OCDS import streams it). Invalid UTF-8 is refused, never replaced with U+FFFD.
   app.use(
     bodyParser.json({
       limit: opts.config.bodyLimit,
       strict: false,
       // (Express has given every request its `is()` before the first middleware runs)
       type: (req: IncomingMessage) =>
-        !(req.method === 'POST' && isEventsPath(req.url)) &&
+        !(req.method === 'POST' && readsOwnBody(req.url)) &&
         (req as Request).is(['application/json', 'application/*+json']) !== false,
       verify: (_req: IncomingMessage, _res: unknown, buf: Buffer) => {
         if (!isUtf8(buf)) throw new InvalidEncoding();
@@ -83,9 +83,9 @@ export async function createApp(
   return app;
 }
 
-function isEventsPath(url: string | undefined): boolean {
+function readsOwnBody(url: string | undefined): boolean {
   const path = (url ?? '').split('?')[0].replace(/\/+$/, '');
-  return path === '/v1/events';
+  return path === '/v1/events' || path === '/v1/ocds/releases';
 }
 
 function fieldErrors(

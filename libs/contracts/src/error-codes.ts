@@ -16,6 +16,24 @@ export const ErrorCodes = {
   OCCURRED_IN_FUTURE: 'EVENT.OCCURRED_IN_FUTURE',
   EVENT_TOO_LARGE: 'EVENT.TOO_LARGE',
   BATCH_TOO_LARGE: 'EVENT.BATCH_TOO_LARGE',
+  // OCDS import (SPEC §10): the input as a whole (HTTP 400)
+  /** the OCDS body is not JSON */
+  OCDS_INVALID_JSON: 'OCDS.INVALID_JSON',
+  /** JSON, but neither a release package, a record package nor (JSON Lines of) releases */
+  OCDS_NOT_OCDS: 'OCDS.NOT_OCDS',
+  /** a package whose `version` is not 1.1 or 1.2 */
+  OCDS_UNSUPPORTED_VERSION: 'OCDS.UNSUPPORTED_VERSION',
+  // OCDS import: one release, or one fact of it (in the per-release answer)
+  /** a release without the required OCDS fields (ocid, id, date, tag) or with a wrong type */
+  OCDS_INVALID_RELEASE: 'OCDS.INVALID_RELEASE',
+  /** a release over the reader's size limit (about 1 MiB of JSON) */
+  OCDS_RELEASE_TOO_LARGE: 'OCDS.RELEASE_TOO_LARGE',
+  /** an amount that is not a JSON number, has more than 2 decimals, is not positive, or not CNY */
+  OCDS_INVALID_AMOUNT: 'OCDS.INVALID_AMOUNT',
+  /** a date-time without an offset, or not a date-time */
+  OCDS_INVALID_DATE: 'OCDS.INVALID_DATE',
+  /** the buyer or the supplier cannot be identified (CN-USCC identifier, details.scale) */
+  OCDS_INVALID_PARTY: 'OCDS.INVALID_PARTY',
   // Reads and commands that name something that is not there (HTTP 404)
   CONTRACT_NOT_FOUND: 'CONTRACT.NOT_FOUND',
   UNIT_NOT_FOUND: 'UNIT.NOT_FOUND',

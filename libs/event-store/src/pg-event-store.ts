@@ -382,6 +382,18 @@ export class PgEventStore {
     return rows.map(toStored);
   }
 
+  /** The whole stored history of several streams (the OCDS export), stream by stream in order. */
+  async readStreams(c: Sql, streamIds: string[]): Promise<StoredEvent[]> {
+    if (streamIds.length === 0) return [];
+    const { rows } = await this.q<RawRow>(
+      c,
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ANY($1::text[])
+        ORDER BY events.stream_id, events.stream_version`,
+      [streamIds],
+    );
+    return rows.map(toStored);
+  }
+
   /**
    * The lean history of several streams for projections: no metadata, no recorded time,
    * business time as epoch milliseconds (no date parsing on the hot path).

@@ -68,7 +68,7 @@ export function compileRelease(c: ExportContract, opts: ExportOptions): Obj {
   const ocid = ocidOf(c, opts);
   let latest = c.events[0]?.occurredAt;
   for (const e of c.events)
-    if (Date.parse(e.occurredAt) > Date.parse(latest!)) latest = e.occurredAt;
+    if (Date.parse(e.occurredAt) > Date.parse(latest)) latest = e.occurredAt;
   const date = latest ?? `${c.asOf}T00:00:00+08:00`;
   const parties: Obj[] = [];
   const release: Obj = {

@@ -1,5 +1,6 @@
 import {
   CONTRACT_ID_PATTERN,
+  ErrorCodes,
   PROCUREMENT_METHODS,
   SUPPLIER_SIZES,
   isValidCreditCode,
@@ -13,22 +14,14 @@ import { JsonNumber, type JsonObject, type JsonValue } from './json-reader';
 
 /** Codes of a release, or of one of its facts, that the import refuses (SPEC §10). */
 export const OcdsCodes = {
-  /** the body is not JSON */
-  INVALID_JSON: 'OCDS.INVALID_JSON',
-  /** the body is JSON but neither a release package, a record package nor releases */
-  NOT_OCDS: 'OCDS.NOT_OCDS',
-  /** a package whose `version` is not 1.1 or 1.2 */
-  UNSUPPORTED_VERSION: 'OCDS.UNSUPPORTED_VERSION',
-  /** a release without the required OCDS fields, or with a field of the wrong type */
-  INVALID_RELEASE: 'OCDS.INVALID_RELEASE',
-  /** a release over the size limit */
-  RELEASE_TOO_LARGE: 'OCDS.RELEASE_TOO_LARGE',
-  /** an amount that is not a number, has more than 2 decimals, is not positive, or not CNY */
-  INVALID_AMOUNT: 'OCDS.INVALID_AMOUNT',
-  /** a date-time without an offset, or not a date-time */
-  INVALID_DATE: 'OCDS.INVALID_DATE',
-  /** the buyer or the supplier cannot be identified as the monitor needs */
-  INVALID_PARTY: 'OCDS.INVALID_PARTY',
+  INVALID_JSON: ErrorCodes.OCDS_INVALID_JSON,
+  NOT_OCDS: ErrorCodes.OCDS_NOT_OCDS,
+  UNSUPPORTED_VERSION: ErrorCodes.OCDS_UNSUPPORTED_VERSION,
+  INVALID_RELEASE: ErrorCodes.OCDS_INVALID_RELEASE,
+  RELEASE_TOO_LARGE: ErrorCodes.OCDS_RELEASE_TOO_LARGE,
+  INVALID_AMOUNT: ErrorCodes.OCDS_INVALID_AMOUNT,
+  INVALID_DATE: ErrorCodes.OCDS_INVALID_DATE,
+  INVALID_PARTY: ErrorCodes.OCDS_INVALID_PARTY,
 } as const;
 export type OcdsCode = (typeof OcdsCodes)[keyof typeof OcdsCodes];
 
@@ -479,7 +472,7 @@ class ReleaseMapper {
       if (!AWARD_FIELDS.has(k)) this.unmapped(`${at}.${k}`, 'not a fact the monitor records');
     const status = a.status ?? null;
     if (status !== null && status !== 'active') {
-      this.unmapped(at, `award status ${String(status)}: only an active award is an award notice`);
+      this.unmapped(at, `award status ${show(status)}: only an active award is an award notice`);
       return;
     }
     used.add(contractId);
@@ -580,7 +573,7 @@ class ReleaseMapper {
     const path = `${list}[${idText(d.id) ?? '?'}]`;
     const kind = d.documentType;
     if (kind !== 'contractNotice' && kind !== 'completionCertificate') {
-      this.unmapped(path, `documentType ${String(kind ?? null)} is not a fact the monitor records`);
+      this.unmapped(path, `documentType ${show(kind)} is not a fact the monitor records`);
       return;
     }
     const type = kind === 'contractNotice' ? 'ContractAnnounced' : 'AcceptanceCompleted';
@@ -618,13 +611,13 @@ class ReleaseMapper {
         path,
         m.type === 'payment'
           ? 'a payment milestone is a plan: payments are implementation.transactions'
-          : `milestone type ${String(m.type ?? null)} is not a fact the monitor records`,
+          : `milestone type ${show(m.type)} is not a fact the monitor records`,
       );
       return;
     }
     const passedFalse = type === 'AcceptanceCompleted' && data.passed === false;
     if (status !== 'met' && !passedFalse) {
-      this.unmapped(path, `status ${String(status)}: only a met milestone is a fact`);
+      this.unmapped(path, `status ${show(status)}: only a met milestone is a fact`);
       return;
     }
     const date = this.date(m[dateField], `${path}.${dateField}`);
@@ -721,7 +714,7 @@ class ReleaseMapper {
       else
         this.unmapped(
           path,
-          `documentType ${String(d.documentType ?? null)} is not a fact the monitor records`,
+          `documentType ${show(d.documentType)} is not a fact the monitor records`,
         );
     }
     for (const d of arrayOfObjects(tender?.documents, 'tender.documents', this.out.unmapped)) {
@@ -731,7 +724,7 @@ class ReleaseMapper {
       else
         this.unmapped(
           path,
-          `documentType ${String(d.documentType ?? null)} is not a fact the monitor records`,
+          `documentType ${show(d.documentType)} is not a fact the monitor records`,
         );
     }
     if (tender)
@@ -829,4 +822,9 @@ function arrayOfObjects(
 /** A reader value as plain JSON (numbers as numbers) for our envelope fields. */
 function plain(v: JsonValue): unknown {
   return JSON.parse(JSON.stringify(v)) as unknown;
+}
+
+/** A codelist value for a message: its JSON text (a string quoted, a missing one null). */
+function show(v: JsonValue | undefined): string {
+  return JSON.stringify(v ?? null).slice(0, 80);
 }

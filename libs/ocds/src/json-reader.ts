@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@app/contracts';
 import { jsonParser } from 'stream-json/core/parser.js';
 import { getManyValues, isMany, none } from 'stream-chain/defs.js';
 
@@ -23,12 +24,16 @@ export type ReadItem =
   | { kind: 'release'; at: string; release: JsonObject }
   | { kind: 'refused'; at: string; code: OcdsReadCode; message: string };
 
-export type OcdsReadCode = 'OCDS.INVALID_RELEASE' | 'OCDS.RELEASE_TOO_LARGE';
+export type OcdsReadCode =
+  typeof ErrorCodes.OCDS_INVALID_RELEASE | typeof ErrorCodes.OCDS_RELEASE_TOO_LARGE;
 
 /** Why the whole input is refused from that point on. */
 export class OcdsFormatError extends Error {
   constructor(
-    readonly code: 'OCDS.INVALID_JSON' | 'OCDS.NOT_OCDS' | 'OCDS.UNSUPPORTED_VERSION',
+    readonly code:
+      | typeof ErrorCodes.OCDS_INVALID_JSON
+      | typeof ErrorCodes.OCDS_NOT_OCDS
+      | typeof ErrorCodes.OCDS_UNSUPPORTED_VERSION,
     message: string,
   ) {
     super(message);
@@ -195,7 +200,10 @@ export class OcdsReader {
     try {
       tokens = this.parse(text);
     } catch (err) {
-      throw new OcdsFormatError('OCDS.INVALID_JSON', `not valid JSON: ${(err as Error).message}`);
+      throw new OcdsFormatError(
+        ErrorCodes.OCDS_INVALID_JSON,
+        `not valid JSON: ${(err as Error).message}`,
+      );
     }
     this.tokens(tokens);
     return this.take();
@@ -206,16 +214,19 @@ export class OcdsReader {
     try {
       tokens = (this.parse as unknown as (v: typeof none) => unknown)(none);
     } catch (err) {
-      throw new OcdsFormatError('OCDS.INVALID_JSON', `not valid JSON: ${(err as Error).message}`);
+      throw new OcdsFormatError(
+        ErrorCodes.OCDS_INVALID_JSON,
+        `not valid JSON: ${(err as Error).message}`,
+      );
     }
     this.tokens(tokens);
     if (this.stack.length !== 1)
       throw new OcdsFormatError(
-        'OCDS.INVALID_JSON',
+        ErrorCodes.OCDS_INVALID_JSON,
         'not valid JSON: the input ends inside a value',
       );
     if (this.docs === 0)
-      throw new OcdsFormatError('OCDS.NOT_OCDS', 'the input holds no JSON value');
+      throw new OcdsFormatError(ErrorCodes.OCDS_NOT_OCDS, 'the input holds no JSON value');
     return this.take();
   }
 
@@ -318,7 +329,7 @@ export class OcdsReader {
     const index = this.docs++;
     if (tok.t !== 'startObject')
       throw new OcdsFormatError(
-        'OCDS.NOT_OCDS',
+        ErrorCodes.OCDS_NOT_OCDS,
         `value ${index + 1} of the input is not a JSON object: expected a release package, a record package or a release`,
       );
     this.stack.push({
@@ -386,7 +397,7 @@ export class OcdsReader {
   private checkVersion(v: JsonValue | undefined) {
     if (typeof v === 'string' && SUPPORTED_VERSIONS.includes(v)) return;
     throw new OcdsFormatError(
-      'OCDS.UNSUPPORTED_VERSION',
+      ErrorCodes.OCDS_UNSUPPORTED_VERSION,
       `package version ${JSON.stringify(v ?? null)} is not supported (${SUPPORTED_VERSIONS.join(', ')})`,
     );
   }
@@ -406,7 +417,7 @@ export class OcdsReader {
       this.out.push({
         kind: 'refused',
         at,
-        code: 'OCDS.INVALID_RELEASE',
+        code: ErrorCodes.OCDS_INVALID_RELEASE,
         message: 'a record must be an object',
       });
       return;
@@ -435,7 +446,7 @@ export class OcdsReader {
         this.out.push({
           kind: 'refused',
           at: fr.at,
-          code: 'OCDS.INVALID_RELEASE',
+          code: ErrorCodes.OCDS_INVALID_RELEASE,
           message: 'a record needs embedded releases or a compiledRelease',
         });
       return;
@@ -463,7 +474,7 @@ export class OcdsReader {
           fr.compiledProblem = {
             kind: 'refused',
             at: `${fr.at}.compiledRelease`,
-            code: 'OCDS.INVALID_RELEASE',
+            code: ErrorCodes.OCDS_INVALID_RELEASE,
             message: 'a release must be a JSON object',
           };
       });
@@ -484,7 +495,7 @@ export class OcdsReader {
       this.out.push({
         kind: 'refused',
         at,
-        code: 'OCDS.INVALID_RELEASE',
+        code: ErrorCodes.OCDS_INVALID_RELEASE,
         message: 'a release must be a JSON object',
       });
       return;
@@ -498,13 +509,13 @@ function tooLarge(at: string, why: 'size' | 'depth'): ReadItem {
     ? {
         kind: 'refused',
         at,
-        code: 'OCDS.RELEASE_TOO_LARGE',
+        code: ErrorCodes.OCDS_RELEASE_TOO_LARGE,
         message: `the release is larger than ${DEFAULT_LIMITS.maxReleaseChars} characters of JSON`,
       }
     : {
         kind: 'refused',
         at,
-        code: 'OCDS.INVALID_RELEASE',
+        code: ErrorCodes.OCDS_INVALID_RELEASE,
         message: 'the release is nested too deeply',
       };
 }

@@ -31,6 +31,10 @@ export interface AppConfig {
   };
   projector: { batchSize: number; idleMs: number };
   bodyLimit: string;
+  /** largest OCDS import body (POST /v1/ocds/releases, streamed: memory does not grow with it) */
+  ocdsMaxBodyBytes: number;
+  /** ocid prefix of exported contracts that did not come from OCDS */
+  ocdsOcidPrefix: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   auth: AuthConfig;
   rateLimit: { ingestPerMin: number; queryPerMin: number };
@@ -154,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       idleMs: int(env, 'PROJECTOR_IDLE_MS', 200, 10, 60000),
     },
     bodyLimit: env.BODY_LIMIT || '70mb',
+    ocdsMaxBodyBytes: int(env, 'OCDS_MAX_BODY_MB', 1024, 1, 65536) * 1024 * 1024,
+    ocdsOcidPrefix: ocidPrefix(env),
     logLevel,
     auth: authConfig(env, path.resolve(env.DATA_DIR || '.data'), databaseUrl !== undefined),
     rateLimit: {
@@ -162,6 +168,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     corsOrigins: corsOrigins(env),
   };
+}
+
+function ocidPrefix(env: NodeJS.ProcessEnv): string {
+  const v = env.OCDS_OCID_PREFIX || 'ocds-cpcm00';
+  // an OCP-registered prefix is `ocds-` and 6 characters; ours must at least be usable in an ocid
+  if (!/^ocds-[a-z0-9]{6}$/.test(v))
+    throw new ConfigError(
+      'OCDS_OCID_PREFIX must be ocds- followed by 6 lowercase letters or digits',
+    );
+  return v;
 }
 
 // Values of secret variables are never echoed in these messages.

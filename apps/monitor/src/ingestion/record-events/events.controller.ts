@@ -20,7 +20,7 @@ import {
 } from '@app/platform';
 import type { Request, Response } from 'express';
 import { KeepRejectedRequestCommand } from '../keep-rejected-request/keep-rejected-request.command';
-import { RecordEventsCommand, rejectionError, type IngestOutcome } from './record-events.command';
+import { RecordEventsCommand, outcomeResult, rejectionError } from './record-events.command';
 import { readEventsBody } from './request-body';
 import { sourceOf } from '../source';
 
@@ -104,7 +104,7 @@ export class EventsController {
       const outcomes = await this.commands.execute(
         new RecordEventsCommand(body.map((raw) => ({ raw, source }))),
       );
-      return { results: outcomes.map(toResult) };
+      return { results: outcomes.map(outcomeResult) };
     }
     const [outcome] = await this.commands.execute(new RecordEventsCommand([{ raw: body, source }]));
     if (outcome.status === 'rejected') throw rejectionError(outcome);
@@ -115,16 +115,4 @@ export class EventsController {
       correlationId: correlationIdOf(req),
     };
   }
-}
-
-function toResult(o: IngestOutcome) {
-  return o.status === 'rejected'
-    ? {
-        eventId: o.eventId,
-        status: o.status,
-        code: o.code,
-        message: o.message,
-        errors: o.errors ?? [],
-      }
-    : { eventId: o.eventId, status: o.status };
 }

@@ -44,3 +44,16 @@ export function rejectionError(o: IngestOutcome): AppError {
     o.errors ?? [],
   );
 }
+
+/** One entry of `results` in the answer to a batch (SPEC §4): code and errors only when rejected. */
+export function outcomeResult(o: IngestOutcome) {
+  return o.status === 'rejected'
+    ? {
+        eventId: o.eventId,
+        status: o.status,
+        code: o.code,
+        message: o.message,
+        errors: o.errors ?? [],
+      }
+    : { eventId: o.eventId, status: o.status };
+}
