@@ -29,3 +29,4 @@ export * from './queries/obligation-exists.query';
 export * from './queries/calendar-years.query';
 export * from './queries/get-policies.query';
 export * from './queries/database-ping.query';
+export * from './queries/overview.query';

@@ -19,6 +19,7 @@ import { ListUnitsHandler } from './queries/list-units.query-handler';
 import { ListViolationsHandler } from './queries/list-violations.query-handler';
 import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
+import { GetOverviewHandler } from './queries/overview.query-handler';
 
 @Module({
   imports: [CqrsModule],
@@ -58,6 +59,7 @@ import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-ha
     GetCalendarYearsHandler,
     GetPoliciesHandler,
     PingDatabaseHandler,
+    GetOverviewHandler,
   ],
   exports: [CalendarService, PolicyService, ComplianceProjector, ProjectorDaemon, RebuildService],
 })
