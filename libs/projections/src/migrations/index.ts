@@ -3,6 +3,7 @@ import { UnitSummaries1732600000002 } from './1732600000002-unit-summaries';
 import { CalendarApplied1732600000004 } from './1732600000004-calendar-applied';
 import { ReadModelDrift1732600000005 } from './1732600000005-read-model-drift';
 import { PolicyLayers1732600000006 } from './1732600000006-policy-layers';
+import { OpenDeadlines1732600000150 } from './1732600000150-open-deadlines';
 
 /** The read-model migrations, in order (they run after the event store's). */
 export const READ_MODEL_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const READ_MODEL_MIGRATIONS = [
   CalendarApplied1732600000004,
   ReadModelDrift1732600000005,
   PolicyLayers1732600000006,
+  OpenDeadlines1732600000150,
 ];
