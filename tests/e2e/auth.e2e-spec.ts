@@ -249,6 +249,10 @@ describe('authentication and authorization (e2e)', () => {
         call: g(`/v1/violations${q}`),
         status: { none: 401, ...DENY, inspector: 200 },
       },
+      'get /v1/deadlines': {
+        call: g('/v1/deadlines?within=5'),
+        status: { none: 401, ...DENY, inspector: 200 },
+      },
       'get /v1/contracts/:contractId': {
         call: g(`/v1/contracts/${C_AX}${q}`),
         status: { none: 401, ...DENY, inspector: 200, supplier: 200 },

@@ -19,6 +19,7 @@ import { ComplianceController } from './compliance/compliance.controller';
 import { ExemptionsController } from './contracts/record-exemption/exemptions.controller';
 import { AdminController } from './admin/admin.controller';
 import { PoliciesController } from './policies/policies.controller';
+import { DeadlinesController } from './deadlines/deadlines.controller';
 import { KafkaModule } from './kafka/kafka.module';
 import { DashboardController } from './dashboard/dashboard.controller';
 
@@ -75,6 +76,7 @@ export class AppModule {
         AdminController,
         PoliciesController,
         DashboardController,
+        DeadlinesController,
       ],
     };
   }

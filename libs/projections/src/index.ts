@@ -21,6 +21,7 @@ export type { AccessScope } from './queries/scope';
 export * from './queries/get-contract.query';
 export * from './queries/get-contract-events.query';
 export * from './queries/list-violations.query';
+export * from './queries/list-deadlines.query';
 export { allViolations } from './queries/list-violations.query-handler';
 export * from './queries/units.query';
 export * from './queries/supplier-payments.query';

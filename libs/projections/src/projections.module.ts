@@ -17,6 +17,7 @@ import { GetPoliciesHandler } from './queries/get-policies.query-handler';
 import { GetUnitComplianceHandler } from './queries/get-unit-compliance.query-handler';
 import { ListUnitsHandler } from './queries/list-units.query-handler';
 import { ListViolationsHandler } from './queries/list-violations.query-handler';
+import { ListDeadlinesHandler } from './queries/list-deadlines.query-handler';
 import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
 import { GetOverviewHandler } from './queries/overview.query-handler';
@@ -50,6 +51,7 @@ import { GetOverviewHandler } from './queries/overview.query-handler';
     RebuildService,
     GetContractHandler,
     ListViolationsHandler,
+    ListDeadlinesHandler,
     ListUnitsHandler,
     GetUnitComplianceHandler,
     GetSupplierPaymentsHandler,

@@ -78,6 +78,13 @@ export function readModelDdl(schema: string): string[] {
     `CREATE INDEX obligations_settled_idx ON ${s}.obligations (settled_on)`,
     // a unit's obligations of one rule by deadline (SME interest, disclosure, payment performance)
     `CREATE INDEX obligations_rule_unit_deadline_idx ON ${s}.obligations (rule, unit_code, deadline)`,
+    // Open obligations by deadline (GET /v1/deadlines, the notification sweep): "open,
+    // deadline between today and today + N working days" is a range scan of the first, and
+    // of the second for one unit. Fulfilment, exemption and termination leave it.
+    `CREATE INDEX obligations_open_deadline_idx ON ${s}.obligations (deadline, contract_id, key)
+       WHERE fulfilled_on IS NULL AND exempted_on IS NULL AND cancelled_on IS NULL`,
+    `CREATE INDEX obligations_unit_open_deadline_idx ON ${s}.obligations (unit_code, deadline, contract_id, key)
+       WHERE fulfilled_on IS NULL AND exempted_on IS NULL AND cancelled_on IS NULL`,
     ...unitSummaryDdl(schema),
     `CREATE INDEX obligations_provisional_idx ON ${s}.obligations (contract_id) WHERE provisional`,
     `CREATE TABLE ${s}.invoices (
