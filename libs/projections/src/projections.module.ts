@@ -17,9 +17,11 @@ import { GetPoliciesHandler } from './queries/get-policies.query-handler';
 import { GetUnitComplianceHandler } from './queries/get-unit-compliance.query-handler';
 import { ListUnitsHandler } from './queries/list-units.query-handler';
 import { ListViolationsHandler } from './queries/list-violations.query-handler';
+import { ListDeadlinesHandler } from './queries/list-deadlines.query-handler';
 import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
 import { OcdsContractsHandler } from './queries/ocds-contracts.query-handler';
+import { GetOverviewHandler } from './queries/overview.query-handler';
 
 @Module({
   imports: [CqrsModule],
@@ -50,6 +52,7 @@ import { OcdsContractsHandler } from './queries/ocds-contracts.query-handler';
     RebuildService,
     GetContractHandler,
     ListViolationsHandler,
+    ListDeadlinesHandler,
     ListUnitsHandler,
     GetUnitComplianceHandler,
     GetSupplierPaymentsHandler,
@@ -60,6 +63,7 @@ import { OcdsContractsHandler } from './queries/ocds-contracts.query-handler';
     GetPoliciesHandler,
     PingDatabaseHandler,
     OcdsContractsHandler,
+    GetOverviewHandler,
   ],
   exports: [CalendarService, PolicyService, ComplianceProjector, ProjectorDaemon, RebuildService],
 })
