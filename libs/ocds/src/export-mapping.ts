@@ -44,6 +44,15 @@ export interface ExportOptions {
 
 type Obj = Record<string, unknown>;
 
+/** ContractSigned terms that our extension carries on the contract as they are. */
+const SIGNING_TERMS = [
+  'prepaymentRatio',
+  'acceptanceWorkingDays',
+  'paymentCondition',
+  'paymentTermDays',
+  'lateInterestRate',
+];
+
 const value = (yuan: unknown): Obj => ({
   amount: fenToAmount(yuanToFen(String(yuan))),
   currency: 'CNY',
@@ -143,10 +152,9 @@ export function compileRelease(c: ExportContract, opts: ExportOptions): Obj {
           eventId: e.eventId,
           dateSigned: e.occurredAt,
           value: value(d.amount),
-          ...(d.prepaymentRatio !== undefined && { prepaymentRatio: d.prepaymentRatio }),
-          ...(d.acceptanceWorkingDays !== undefined && {
-            acceptanceWorkingDays: d.acceptanceWorkingDays,
-          }),
+          ...Object.fromEntries(
+            SIGNING_TERMS.filter((k) => d[k] !== undefined).map((k) => [k, d[k]]),
+          ),
         });
         break;
       case 'ContractAnnounced':

@@ -164,6 +164,9 @@ const CONTRACT_FIELDS = new Set([
   'eventId',
   'prepaymentRatio',
   'acceptanceWorkingDays',
+  'paymentCondition',
+  'paymentTermDays',
+  'lateInterestRate',
   'termination',
 ]);
 
@@ -562,10 +565,7 @@ class ReleaseMapper {
     }
     const data: Record<string, unknown> = { amount };
     // our extension's fields; a value of the wrong type reaches ingestion, which says so
-    if (c.prepaymentRatio !== undefined && c.prepaymentRatio !== null)
-      data.prepaymentRatio = plain(c.prepaymentRatio);
-    if (c.acceptanceWorkingDays !== undefined && c.acceptanceWorkingDays !== null)
-      data.acceptanceWorkingDays = plain(c.acceptanceWorkingDays);
+    for (const k of SIGNING_TERMS) if (c[k] !== undefined && c[k] !== null) data[k] = plain(c[k]);
     this.emit(path, 'ContractSigned', contractId, date as string, data, c.eventId);
   }
 
@@ -797,6 +797,15 @@ class ReleaseMapper {
         );
   }
 }
+
+/** Contract terms of our extension that go into ContractSigned.data as they are. */
+const SIGNING_TERMS = [
+  'prepaymentRatio',
+  'acceptanceWorkingDays',
+  'paymentCondition',
+  'paymentTermDays',
+  'lateInterestRate',
+] as const;
 
 function explicitContractId(v: JsonValue | undefined): string | null {
   return typeof v === 'string' && CONTRACT_ID_PATTERN.test(v) ? v : null;
