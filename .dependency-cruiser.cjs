@@ -20,9 +20,7 @@ module.exports = {
       comment: 'libs/ocds maps OCDS to and from our events: contracts and domain only, no Nest, no database',
       severity: 'error',
       from: { path: '^libs/ocds/' },
-      to: [
-        { path: '^(libs|apps)/', pathNot: ['^libs/(ocds|contracts|domain)/'] },
-      ],
+      to: { path: '^(libs|apps)/', pathNot: ['^libs/(ocds|contracts|domain)/'] },
     },
     {
       name: 'ocds-has-no-framework',

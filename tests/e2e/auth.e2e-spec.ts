@@ -306,6 +306,30 @@ describe('authentication and authorization (e2e)', () => {
         call: g(`/v1/overview${q}`),
         status: { none: 401, ...DENY, inspector: 200 },
       },
+      'post /v1/ocds/releases': {
+        // `{}` is read as a release and refused as not OCDS in the answer: 200, nothing stored
+        call: (token) =>
+          withToken(request(t.url).post('/v1/ocds/releases'), token)
+            .set('content-type', 'application/json')
+            .send('{}'),
+        status: { none: 401, ...DENY, platform: 200 },
+      },
+      'get /v1/ocds/contracts/:contractId': {
+        call: g(`/v1/ocds/contracts/${C_AX}`),
+        status: { none: 401, ...DENY, inspector: 200, supplier: 200 },
+      },
+      'get /v1/ocds/releases': {
+        call: g('/v1/ocds/releases'),
+        status: { none: 401, ...DENY, inspector: 200 },
+      },
+      'get /ocds/extension/extension.json': {
+        call: g('/ocds/extension/extension.json'),
+        status: { none: 200, platform: 200, inspector: 200, supplier: 200, admin: 200 },
+      },
+      'get /ocds/extension/release-schema.json': {
+        call: g('/ocds/extension/release-schema.json'),
+        status: { none: 200, platform: 200, inspector: 200, supplier: 200, admin: 200 },
+      },
       'get /health': {
         call: g('/health'),
         status: { none: 200, platform: 200, inspector: 200, supplier: 200, admin: 200 },

@@ -12,7 +12,7 @@ const read = (file: string): Record<string, unknown> =>
 export function mergedReleaseSchema(): Record<string, unknown> {
   const core = read(path.join(OCDS_SCHEMA_DIR, 'release-schema.json'));
   const patch = read(path.join(OCDS_EXTENSION_DIR, 'release-schema.json'));
-  return mergePatch(core, patch) as Record<string, unknown>;
+  return mergePatch<Record<string, unknown>>(core, patch);
 }
 
 export interface OcdsValidators {
@@ -44,7 +44,7 @@ export function ocdsValidators(): OcdsValidators {
         : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
   };
   return {
-    release: compile({ $ref: release.id as string }),
+    release: compile({ $ref: release.id }),
     recordPackage: compile(read(path.join(OCDS_SCHEMA_DIR, 'record-package-schema.json'))),
     releasePackage: compile(read(path.join(OCDS_SCHEMA_DIR, 'release-package-schema.json'))),
   };

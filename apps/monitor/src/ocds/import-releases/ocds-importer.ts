@@ -96,19 +96,31 @@ export class OcdsImporter {
     let audit: Array<Parameters<PgEventStore['recordRejections']>[1][number]> = [];
     let bytes = 0;
 
-    const flush = async () => {
+    /** Records one batch and answers its releases, in order. */
+    const record = async (
+      releases: PendingRelease[],
+      items: IngestItem[],
+      rows: typeof audit,
+    ): Promise<void> => {
       const outcomes =
-        batch.length > 0 ? await this.commands.execute(new RecordEventsCommand(batch)) : [];
-      if (audit.length > 0) {
-        const rows = audit;
+        items.length > 0 ? await this.commands.execute(new RecordEventsCommand(items)) : [];
+      if (rows.length > 0)
         await this.store.transaction((c) => this.store.recordRejections(c, rows));
-      }
-      for (const p of pending) {
+      for (const p of releases) {
         for (const i of p.batchIndexes) p.result.results.push(outcomeResult(outcomes[i]));
         p.result.results.push(...p.rejected);
         for (const r of p.result.results) summary.events[r.status]++;
         await sink(p.result);
       }
+    };
+    // One batch is recorded while the next is read and mapped (the database's time overlaps
+    // the parsing); at most two batches are held.
+    let inflight: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      await inflight;
+      inflight = record(pending, batch, audit);
+      // handled when awaited (next batch, or the end): not an unhandled rejection meanwhile
+      inflight.catch(() => undefined);
       pending = [];
       batch = [];
       audit = [];
@@ -142,10 +154,12 @@ export class OcdsImporter {
     } catch (err) {
       // The input stops here: the batches recorded before stay recorded (and answered), the
       // one being read is not recorded at all — an input under one batch is refused whole.
+      await inflight;
       if (err instanceof OcdsFormatError) throw new OcdsImportError(err.code, err.message, 400);
       throw err;
     }
     await flush();
+    await inflight;
     return summary;
   }
 
