@@ -21,6 +21,7 @@ import { AdminController } from './admin/admin.controller';
 import { PoliciesController } from './policies/policies.controller';
 import { DeadlinesController } from './deadlines/deadlines.controller';
 import { KafkaModule } from './kafka/kafka.module';
+import { SmePaymentController } from './sme-payment/sme-payment.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 
 export interface AppModuleOptions {
@@ -77,6 +78,7 @@ export class AppModule {
         PoliciesController,
         DashboardController,
         DeadlinesController,
+        SmePaymentController,
       ],
     };
   }

@@ -31,3 +31,4 @@ export * from './queries/calendar-years.query';
 export * from './queries/get-policies.query';
 export * from './queries/database-ping.query';
 export * from './queries/overview.query';
+export * from './queries/sme-payment.query';

@@ -21,6 +21,10 @@ import { ListDeadlinesHandler } from './queries/list-deadlines.query-handler';
 import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
 import { GetOverviewHandler } from './queries/overview.query-handler';
+import {
+  PaymentPerformanceHandler,
+  SmeOverdueReportHandler,
+} from './queries/sme-payment.query-handler';
 
 @Module({
   imports: [CqrsModule],
@@ -62,6 +66,8 @@ import { GetOverviewHandler } from './queries/overview.query-handler';
     GetPoliciesHandler,
     PingDatabaseHandler,
     GetOverviewHandler,
+    SmeOverdueReportHandler,
+    PaymentPerformanceHandler,
   ],
   exports: [CalendarService, PolicyService, ComplianceProjector, ProjectorDaemon, RebuildService],
 })
