@@ -310,6 +310,10 @@ describe('authentication and authorization (e2e)', () => {
         call: g(`/v1/regions${q}`),
         status: { none: 401, ...DENY, inspector: 200 },
       },
+      'get /v1/platforms/lag': {
+        call: g('/v1/platforms/lag'),
+        status: { none: 401, ...DENY, inspector: 200 },
+      },
       'get /health': {
         call: g('/health'),
         status: { none: 200, platform: 200, inspector: 200, supplier: 200, admin: 200 },

@@ -5,7 +5,7 @@
  * (and `/events`) for the same feed: generated histories of four units plus hand-made
  * contracts in three regions.
  */
-import { rateDown } from '@app/domain';
+import { businessDateOf, rateDown } from '@app/domain';
 import { ComplianceProjector, PROJECTION_NAME, ProjectorDaemon } from '@app/projections';
 import { creditCode, ev, sampleHistories, type Envelope } from '@app/testing';
 import { bearer, tokenFor } from '../support/auth';
@@ -487,6 +487,158 @@ describe('dashboard read APIs (e2e)', () => {
       for (const q of ['rule=bogus', 'region=500102', 'asOf=2021-1-1']) {
         const r = await iget(`/v1/regions?${q}`);
         expect([q, r.status, r.body.code]).toEqual([q, 400, 'REQUEST.VALIDATION_FAILED']);
+      }
+    });
+  });
+
+  // ---------------------------------------------------------------------------------------
+  describe('GET /v1/platforms/lag', () => {
+    const LAG_PLATFORM = 'gov-lag-b';
+    const lagIds: string[] = [];
+    /** percentile_cont: linear interpolation between the closest ranks */
+    const percentile = (xs: number[], p: number) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const i = p * (s.length - 1);
+      const lo = Math.floor(i);
+      return lo + 1 < s.length ? s[lo] + (s[lo + 1] - s[lo]) * (i - lo) : s[lo];
+    };
+    const realToday = () => businessDateOf(Date.now());
+    const plusDays = (d: string, n: number) =>
+      new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+    beforeAll(async () => {
+      // another platform sends facts 1–9 hours after they happened; an inspector records an
+      // exemption (no platform, stamped at the fixed clock's now: a negative lag)
+      const token = await tokenFor('platform', { platformId: LAG_PLATFORM, sub: 'lag-robot' });
+      const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+      const events: Envelope[] = [];
+      for (const [i, h] of [1, 2, 3, 5, 8, 9].entries()) {
+        const id = `LAG-${i + 1}`;
+        lagIds.push(id);
+        const award = ev.award(id, '2026-11-02', {
+          unit: UNIT_B,
+          supplierCode: creditCode(600 + i),
+        });
+        events.push({ ...award, occurredAt: hoursAgo(h) });
+        if (i < 3) events.push({ ...ev.signed(id, '2026-11-02'), occurredAt: hoursAgo(h / 2) });
+      }
+      const res = await fetch(`${t.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(token) },
+        body: JSON.stringify(events),
+      });
+      expect(res.status).toBe(200);
+      const ex = await fetch(`${t.url}/v1/contracts/DASH-A-2/exemptions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(inspector) },
+        body: JSON.stringify({ rule: 'signing', reason: '突发事件' }),
+      });
+      expect(ex.status).toBeLessThan(300);
+      await t.app.get(ProjectorDaemon).catchUp();
+    });
+
+    /** The lag rows computed from `GET /v1/contracts/{id}/events` of these contracts. */
+    const expected = async (ids: string[], from: string, to: string) => {
+      const groups = new Map<string, number[]>();
+      for (const id of ids) {
+        const r = await iget(`/v1/contracts/${id}/events`);
+        expect(r.status).toBe(200);
+        for (const e of r.body.events) {
+          const day = businessDateOf(Date.parse(e.recordedAt));
+          if (day < from || day > to) continue;
+          const key = JSON.stringify([e.source.platformId ?? null, e.type]);
+          if (!groups.has(key)) groups.set(key, []);
+          groups.get(key)!.push((Date.parse(e.recordedAt) - Date.parse(e.occurredAt)) / 1000);
+        }
+      }
+      return [...groups]
+        .map(([key, xs]) => {
+          const [platformId, type] = JSON.parse(key) as [string | null, string];
+          return {
+            platformId,
+            type,
+            events: xs.length,
+            median: percentile(xs, 0.5),
+            p95: percentile(xs, 0.95),
+            max: Math.max(...xs),
+          };
+        })
+        .sort(
+          (a, b) =>
+            (a.platformId === null ? 1 : 0) - (b.platformId === null ? 1 : 0) ||
+            (a.platformId ?? '').localeCompare(b.platformId ?? '') ||
+            (a.type < b.type ? -1 : a.type > b.type ? 1 : 0),
+        );
+    };
+    const check = async (ids: string[], token = inspector) => {
+      const [from, to] = [plusDays(realToday(), -1), plusDays(realToday(), 1)];
+      const r = await get(`/v1/platforms/lag?from=${from}&to=${to}`, token);
+      expect(r.status).toBe(200);
+      expect([r.body.from, r.body.to]).toEqual([from, to]);
+      const want = await expected(ids, from, to);
+      expect(want.length).toBeGreaterThan(0);
+      expect(
+        r.body.items.map((x: { platformId: string; type: string; events: number }) => [
+          x.platformId,
+          x.type,
+          x.events,
+        ]),
+      ).toEqual(want.map((w) => [w.platformId, w.type, w.events]));
+      r.body.items.forEach((x: Record<string, number>, i: number) => {
+        // the events answer has milliseconds, the store microseconds
+        expect(Math.abs(x.medianSeconds - want[i].median)).toBeLessThan(0.005);
+        expect(Math.abs(x.p95Seconds - want[i].p95)).toBeLessThan(0.005);
+        expect(Math.abs(x.maxSeconds - want[i].max)).toBeLessThan(0.005);
+        expect(x.medianHours).toBeCloseTo(x.medianSeconds / 3600, 2);
+        expect(x.p95Hours).toBeCloseTo(x.p95Seconds / 3600, 2);
+      });
+      return r.body;
+    };
+
+    it('agrees with the recorded and business times of the contract histories', async () => {
+      const b = await check([...contractIds, ...lagIds]);
+      // the other platform's awards, sent 1, 2, 3, 5, 8 and 9 hours late: median 4 h
+      const awards = b.items.find(
+        (x: { platformId: string; type: string }) =>
+          x.platformId === LAG_PLATFORM && x.type === 'AwardNoticeIssued',
+      );
+      expect(awards.events).toBe(6);
+      expect(awards.medianHours).toBeGreaterThanOrEqual(4);
+      expect(awards.medianHours).toBeLessThan(4.1);
+      // the exemption: no platform, listed last
+      expect(b.items[b.items.length - 1]).toMatchObject({
+        platformId: null,
+        type: 'ObligationExempted',
+        events: 1,
+      });
+      expect(b.items[b.items.length - 1].medianSeconds).toBeLessThan(0);
+    });
+
+    it('a region-limited inspector counts only the events of contracts in its regions', async () => {
+      const fengdu: string[] = [];
+      for (const id of contractIds) {
+        const r = await iget(`/v1/contracts/${id}?asOf=${TODAY}`);
+        if (r.body.purchasingUnit?.region?.startsWith('500230')) fengdu.push(id);
+      }
+      expect(fengdu.length).toBeGreaterThan(0);
+      const b = await check(fengdu, inspector500230);
+      expect(b.items.map((x: { platformId: string }) => x.platformId)).not.toContain(LAG_PLATFORM);
+    });
+
+    it('defaults to the 30 days ending today; at most 92 days; parameters validated', async () => {
+      const r = await iget('/v1/platforms/lag');
+      expect(r.body).toEqual({ from: '2027-05-03', to: TODAY, items: [] });
+      expect((await iget('/v1/platforms/lag?from=2024-04-01&to=2024-07-01')).status).toBe(200);
+      for (const [q, code] of [
+        ['from=2024-04-01&to=2024-07-02', 'REQUEST.RANGE_TOO_LONG'],
+        ['from=2021-01-01', 'REQUEST.RANGE_TOO_LONG'],
+        ['from=2021-05-02&to=2021-05-01', 'REQUEST.VALIDATION_FAILED'],
+        ['from=2021-05', 'REQUEST.VALIDATION_FAILED'],
+        ['to=2021-02-29', 'REQUEST.VALIDATION_FAILED'],
+        ['asOf=2021-01-01', 'REQUEST.VALIDATION_FAILED'],
+      ]) {
+        const res = await iget(`/v1/platforms/lag?${q}`);
+        expect([q, res.status, res.body.code]).toEqual([q, 400, code]);
       }
     });
   });

@@ -20,6 +20,7 @@ import { ListViolationsHandler } from './queries/list-violations.query-handler';
 import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
 import { GetOverviewHandler } from './queries/overview.query-handler';
+import { GetPlatformLagHandler } from './queries/platform-lag.query-handler';
 import { GetRegionsHandler } from './queries/regions.query-handler';
 import { GetTrendsHandler } from './queries/trends.query-handler';
 
@@ -64,6 +65,7 @@ import { GetTrendsHandler } from './queries/trends.query-handler';
     GetOverviewHandler,
     GetTrendsHandler,
     GetRegionsHandler,
+    GetPlatformLagHandler,
   ],
   exports: [CalendarService, PolicyService, ComplianceProjector, ProjectorDaemon, RebuildService],
 })
