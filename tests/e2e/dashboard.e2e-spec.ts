@@ -5,7 +5,7 @@
  * (and `/events`) for the same feed: generated histories of four units plus hand-made
  * contracts in three regions.
  */
-import { businessDateOf, rateDown } from '@app/domain';
+import { businessDateOf, fenToYuan, rateDown, yuanToFen } from '@app/domain';
 import { ComplianceProjector, PROJECTION_NAME, ProjectorDaemon } from '@app/projections';
 import { creditCode, ev, sampleHistories, type Envelope } from '@app/testing';
 import { bearer, tokenFor } from '../support/auth';
@@ -13,7 +13,15 @@ import { startTestApp, type TestApp } from '../support/test-app';
 
 type Counts = Record<'met' | 'late' | 'overdue' | 'pending' | 'exempted' | 'cancelled', number>;
 const STATUSES = ['met', 'late', 'overdue', 'pending', 'exempted', 'cancelled'] as const;
-const RULES = ['signing', 'announcement', 'filing', 'acceptance', 'payment', 'intention'];
+const RULES = [
+  'signing',
+  'announcement',
+  'filing',
+  'acceptance',
+  'payment',
+  'intention',
+  'smePayment',
+];
 const empty = (): Counts => ({
   met: 0,
   late: 0,
@@ -63,15 +71,23 @@ describe('dashboard read APIs (e2e)', () => {
 
   /** Every obligation of every contract as `GET /v1/contracts/{id}` answers it on asOf. */
   const answers = new Map<string, Obligation[]>();
+  /** per asOf, each contract's `lateInterest` (SPEC §7) in fen, with its unit's region */
+  const interests = new Map<string, Array<{ region: string | null; fen: bigint }>>();
   async function obligationsOn(asOf: string): Promise<Obligation[]> {
     const hit = answers.get(asOf);
     if (hit) return hit;
     const all: Obligation[] = [];
+    const interest: Array<{ region: string | null; fen: bigint }> = [];
+    interests.set(asOf, interest);
     for (const id of contractIds) {
       const r = await iget(`/v1/contracts/${id}?asOf=${asOf}`);
       expect(r.status).toBe(200);
       // the summaries count the obligations of contracts with a purchasing unit (SPEC §4 units)
       if (!r.body.purchasingUnit?.code) continue;
+      interest.push({
+        region: r.body.purchasingUnit.region ?? null,
+        fen: yuanToFen(r.body.lateInterest),
+      });
       for (const o of r.body.obligations)
         all.push({
           ...o,
@@ -113,6 +129,25 @@ describe('dashboard read APIs (e2e)', () => {
       ev.invoice('DASH-C-1', '2021-09-01', 'C-INV-1', '1000.00', 'progress'),
       ev.award('DASH-C-2', '2022-03-01', { unit: UNIT_C, supplierCode: creditCode(505) }),
       ev.signed('DASH-C-2', '2022-03-10'),
+      // SPEC §7's example (an SME, accepted 2025-05-09, paid in full 2025-06-20: 550.00 late
+      // interest), and an SME contract accepted and never paid
+      ev.award('DASH-C-SME', '2025-03-03', {
+        unit: UNIT_C,
+        supplierCode: creditCode(506),
+        amount: '100000.00',
+      }),
+      ev.signed('DASH-C-SME', '2025-03-10', '100000.00'),
+      ev.performed('DASH-C-SME', '2025-05-08'),
+      ev.accepted('DASH-C-SME', '2025-05-09'),
+      ev.payment('DASH-C-SME', '2025-06-20', 'C-SME-P1', '100000.00', 'final'),
+      ev.award('DASH-A-SME', '2025-03-03', {
+        unit: UNIT_A,
+        supplierCode: creditCode(507),
+        amount: '20000.00',
+      }),
+      ev.signed('DASH-A-SME', '2025-03-10', '20000.00'),
+      ev.performed('DASH-A-SME', '2025-07-01'),
+      ev.accepted('DASH-A-SME', '2025-07-02'),
     ];
     const batches = [...histories.map((h) => h.events), handMade].filter((b) => b.length > 0);
     for (const batch of batches) {
@@ -190,7 +225,13 @@ describe('dashboard read APIs (e2e)', () => {
 
   // ---------------------------------------------------------------------------------------
   describe('GET /v1/overview', () => {
-    const check = async (asOf: string, os: Obligation[], path: string, token = inspector) => {
+    const check = async (
+      asOf: string,
+      inView: (region: string | null) => boolean,
+      path: string,
+      token = inspector,
+    ) => {
+      const os = (await obligationsOn(asOf)).filter((o) => inView(o.region));
       const r = await get(path, token);
       expect(r.status).toBe(200);
       const b = r.body;
@@ -228,15 +269,21 @@ describe('dashboard read APIs (e2e)', () => {
         const want = perUnit.find((x) => x.unitCode === u.unitCode)!;
         expect(u).toMatchObject({ counts: want.c, onTimeRate: want.r, violations: want.v });
       }
-      expect(b.smeLateInterest).toBeNull();
-      return b;
+      // the sum of the contracts' late interest, exact in fen
+      const fen = interests
+        .get(asOf)!
+        .filter((c) => inView(c.region))
+        .reduce((a, c) => a + c.fen, 0n);
+      expect(b.smeLateInterest).toBe(fenToYuan(fen));
+      return { body: b, os, fen };
     };
 
     it.each(AS_OFS)('agrees with the contract answers as of %s', async (asOf) => {
-      const os = await obligationsOn(asOf);
+      const { body: b, os, fen } = await check(asOf, () => true, `/v1/overview?asOf=${asOf}`);
       expect(os.length).toBeGreaterThan(0);
-      const b = await check(asOf, os, `/v1/overview?asOf=${asOf}`);
       expect(b.region).toBeNull();
+      // SME late interest exists from 2025-06 (the hand-made SPEC §7 example: 550.00)
+      if (asOf === TODAY) expect(fen).toBeGreaterThanOrEqual(55000n);
       // and with the unit ranking
       const units = (await iget(`/v1/units?asOf=${asOf}&pageSize=500`)).body;
       expect(b.totals.units).toBe(units.total);
@@ -253,17 +300,18 @@ describe('dashboard read APIs (e2e)', () => {
     });
 
     it('filters by region, and a region-limited inspector sees only its regions', async () => {
-      const asOf = '2023-06-30';
-      const os = await obligationsOn(asOf);
-      const in500102 = os.filter((o) => o.region?.startsWith('500102'));
-      expect(in500102.length).toBeGreaterThan(0);
-      const b = await check(asOf, in500102, `/v1/overview?asOf=${asOf}&region=500102`);
-      expect(b.region).toBe('500102');
-      const fengdu = os.filter((o) => o.region?.startsWith('500230'));
-      expect(fengdu.length).toBeGreaterThan(0);
-      await check(asOf, fengdu, `/v1/overview?asOf=${asOf}`, inspector500230);
-      // asking for another region does not widen the scope
-      await check(asOf, [], `/v1/overview?asOf=${asOf}&region=500102`, inspector500230);
+      for (const asOf of ['2023-06-30', TODAY]) {
+        const in500102 = (r: string | null) => !!r?.startsWith('500102');
+        const a = await check(asOf, in500102, `/v1/overview?asOf=${asOf}&region=500102`);
+        expect(a.os.length).toBeGreaterThan(0);
+        expect(a.body.region).toBe('500102');
+        const in500230 = (r: string | null) => !!r?.startsWith('500230');
+        const f = await check(asOf, in500230, `/v1/overview?asOf=${asOf}`, inspector500230);
+        expect(f.os.length).toBeGreaterThan(0);
+        if (asOf === TODAY) expect(f.fen).toBeGreaterThanOrEqual(55000n);
+        // asking for another region does not widen the scope
+        await check(asOf, () => false, `/v1/overview?asOf=${asOf}&region=500102`, inspector500230);
+      }
     });
 
     it('validates its parameters with stable codes', async () => {

@@ -17,12 +17,17 @@ import { GetPoliciesHandler } from './queries/get-policies.query-handler';
 import { GetUnitComplianceHandler } from './queries/get-unit-compliance.query-handler';
 import { ListUnitsHandler } from './queries/list-units.query-handler';
 import { ListViolationsHandler } from './queries/list-violations.query-handler';
+import { ListDeadlinesHandler } from './queries/list-deadlines.query-handler';
 import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
 import { GetOverviewHandler } from './queries/overview.query-handler';
 import { GetPlatformLagHandler } from './queries/platform-lag.query-handler';
 import { GetRegionsHandler } from './queries/regions.query-handler';
 import { GetTrendsHandler } from './queries/trends.query-handler';
+import {
+  PaymentPerformanceHandler,
+  SmeOverdueReportHandler,
+} from './queries/sme-payment.query-handler';
 
 @Module({
   imports: [CqrsModule],
@@ -53,6 +58,7 @@ import { GetTrendsHandler } from './queries/trends.query-handler';
     RebuildService,
     GetContractHandler,
     ListViolationsHandler,
+    ListDeadlinesHandler,
     ListUnitsHandler,
     GetUnitComplianceHandler,
     GetSupplierPaymentsHandler,
@@ -66,6 +72,8 @@ import { GetTrendsHandler } from './queries/trends.query-handler';
     GetTrendsHandler,
     GetRegionsHandler,
     GetPlatformLagHandler,
+    SmeOverdueReportHandler,
+    PaymentPerformanceHandler,
   ],
   exports: [CalendarService, PolicyService, ComplianceProjector, ProjectorDaemon, RebuildService],
 })
