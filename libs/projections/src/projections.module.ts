@@ -22,6 +22,13 @@ import { ObligationExistsHandler } from './queries/obligation-exists.query-handl
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
 import { OcdsContractsHandler } from './queries/ocds-contracts.query-handler';
 import { GetOverviewHandler } from './queries/overview.query-handler';
+import { GetPlatformLagHandler } from './queries/platform-lag.query-handler';
+import { GetRegionsHandler } from './queries/regions.query-handler';
+import { GetTrendsHandler } from './queries/trends.query-handler';
+import {
+  PaymentPerformanceHandler,
+  SmeOverdueReportHandler,
+} from './queries/sme-payment.query-handler';
 
 @Module({
   imports: [CqrsModule],
@@ -64,6 +71,11 @@ import { GetOverviewHandler } from './queries/overview.query-handler';
     PingDatabaseHandler,
     OcdsContractsHandler,
     GetOverviewHandler,
+    GetTrendsHandler,
+    GetRegionsHandler,
+    GetPlatformLagHandler,
+    SmeOverdueReportHandler,
+    PaymentPerformanceHandler,
   ],
   exports: [CalendarService, PolicyService, ComplianceProjector, ProjectorDaemon, RebuildService],
 })
