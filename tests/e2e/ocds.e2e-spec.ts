@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { ComplianceProjector, PROJECTION_NAME, ProjectorDaemon } from '@app/projections';
 import { creditCode, ev, ocdsValidators } from '@app/testing';
 import { Client } from 'pg';
@@ -316,6 +317,54 @@ describe('OCDS in and out (e2e)', () => {
       expect({ status: res.status, code: res.body.code }).toEqual({
         status: 400,
         code: 'REQUEST.INVALID_ENCODING',
+      });
+    });
+
+    it('a gzipped body is read (Content-Encoding); a corrupt one is 400 REQUEST.INVALID_ENCODING', async () => {
+      const zipped = gzipSync(readFileSync(FIXTURE));
+      const ok = await importOcds(zipped, 'application/json', {
+        ...auth('platform'),
+        'content-encoding': 'gzip',
+      });
+      expect(ok.status).toBe(200);
+      expect(ok.body.summary.events).toEqual({ accepted: 0, duplicate: 11, rejected: 2 });
+      const corrupt = await importOcds(zipped.subarray(0, 40), 'application/json', {
+        ...auth('platform'),
+        'content-encoding': 'gzip',
+      });
+      expect({ status: corrupt.status, code: corrupt.body.code }).toEqual({
+        status: 400,
+        code: 'REQUEST.INVALID_ENCODING',
+      });
+      const other = await importOcds('{}', 'application/json', {
+        ...auth('platform'),
+        'content-encoding': 'compress',
+      });
+      expect(other.status).toBe(415);
+    });
+
+    it('a problem found after a batch was recorded ends the answer with complete: false and the code', async () => {
+      const before = await eventCount();
+      // 200 releases of 4 events: the first batch (500 events) is recorded before the bad line
+      const body = `${generated(200, 0, 'ocds-late00').join('\n')}\n{"ocid": oops}\n`;
+      const res = await importOcds(body, 'application/x-ndjson');
+      expect(res.status).toBe(200);
+      expect(res.body.complete).toBe(false);
+      expect(res.body.error?.code).toBe('OCDS.INVALID_JSON');
+      const answered = res.body.releases.length;
+      expect(answered).toBeGreaterThanOrEqual(125);
+      expect(answered).toBeLessThan(200);
+      expect(res.body.summary.events.accepted).toBe(4 * answered);
+      expect(await eventCount()).toBe(before + 4 * answered);
+      // the corrected input imported again: what was recorded is duplicate, the rest accepted
+      const fixed = await importOcds(
+        generated(200, 0, 'ocds-late00').join('\n'),
+        'application/x-ndjson',
+      );
+      expect(fixed.body.summary.events).toEqual({
+        accepted: 4 * (200 - answered),
+        duplicate: 4 * answered,
+        rejected: 0,
       });
     });
 

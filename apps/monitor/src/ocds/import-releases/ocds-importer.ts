@@ -156,6 +156,12 @@ export class OcdsImporter {
       // one being read is not recorded at all — an input under one batch is refused whole.
       await inflight;
       if (err instanceof OcdsFormatError) throw new OcdsImportError(err.code, err.message, 400);
+      if (String((err as { code?: unknown }).code).startsWith('Z_'))
+        throw new OcdsImportError(
+          ErrorCodes.INVALID_ENCODING,
+          'the body could not be decompressed as its Content-Encoding says',
+          400,
+        );
       throw err;
     }
     await flush();
