@@ -20,6 +20,7 @@ import { ExemptionsController } from './contracts/record-exemption/exemptions.co
 import { AdminController } from './admin/admin.controller';
 import { PoliciesController } from './policies/policies.controller';
 import { KafkaModule } from './kafka/kafka.module';
+import { AuthConfigController } from './dashboard/auth-config.controller';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -73,6 +74,7 @@ export class AppModule {
         ExemptionsController,
         AdminController,
         PoliciesController,
+        AuthConfigController,
       ],
     };
   }

@@ -1,0 +1,284 @@
+/**
+ * Shapes of the API's answers, as SPEC §4, §6–§9 and the OpenAPI document (/docs) give them.
+ * Money is a yuan decimal string, dates are business dates YYYY-MM-DD (Asia/Shanghai).
+ */
+
+export const RULES = [
+  'signing',
+  'announcement',
+  'filing',
+  'acceptance',
+  'payment',
+  'prepayment',
+  'intention',
+  'smePayment',
+] as const;
+export type Rule = (typeof RULES)[number] | (string & {});
+
+export type Role = 'platform' | 'inspector' | 'supplier' | 'admin';
+
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  details?: Array<{ path: string; message: string }>;
+  correlationId?: string;
+}
+
+export interface AuthConfigView {
+  oidc: { issuer: string; clientId: string; scope: string; resource?: string } | null;
+}
+
+export interface MeView {
+  role: Role;
+  sub?: string | null;
+  scope?: { regions?: string[]; supplierCreditCode?: string } | null;
+  [k: string]: unknown;
+}
+
+export type StatusCounts = Record<
+  'met' | 'late' | 'overdue' | 'pending' | 'exempted' | 'cancelled',
+  number
+>;
+
+export interface UnitRankingItem {
+  rank: number;
+  unitCode: string;
+  unitName: string | null;
+  region: string | null;
+  contracts: number;
+  onTimeRate: number | null;
+  violations: number;
+  counts: StatusCounts;
+  rules: Record<string, StatusCounts & { onTimeRate: number | null }>;
+}
+
+export interface UnitRankingPage {
+  asOf: string;
+  sort: string;
+  page: number;
+  pageSize: number;
+  total: number;
+  items: UnitRankingItem[];
+}
+
+export interface RuleCompliance {
+  rule: string;
+  counts: StatusCounts;
+  total: number;
+  onTimeRate: number | null;
+  meanDelayDays: number | null;
+  medianDelayDays: number | null;
+  meanDelayWorkingDays: number | null;
+  medianDelayWorkingDays: number | null;
+}
+
+export interface PrepaymentSplit {
+  threshold: string;
+  contracts: number;
+  met: number;
+  below: number;
+  pending: number;
+  exempted: number;
+}
+
+export interface UnitComplianceView {
+  unitCode: string;
+  unitName: string | null;
+  region: string | null;
+  asOf: string;
+  from: string | null;
+  to: string | null;
+  contracts: number;
+  onTimeRate: number | null;
+  rules: RuleCompliance[];
+  prepayment: { sme: PrepaymentSplit; nonSme: PrepaymentSplit };
+  /** SPEC §7: late interest owed to SMEs, summed over the unit's contracts */
+  smeLateInterest?: string;
+}
+
+export interface ViolationView {
+  contractId: string;
+  rule: string;
+  key: string;
+  unitCode: string | null;
+  unitName: string | null;
+  region: string | null;
+  supplierCreditCode: string | null;
+  supplierName: string | null;
+  startedOn: string;
+  deadline: string;
+  fulfilledOn: string | null;
+  status: 'late' | 'overdue';
+  delayDays: number;
+  delayWorkingDays: number | null;
+  provisional: boolean;
+  policy: string | null;
+  source: string | null;
+  lateInterest?: string | null;
+}
+
+export interface ViolationPage {
+  asOf: string;
+  page: number;
+  pageSize: number;
+  hasMore: boolean;
+  items: ViolationView[];
+}
+
+export interface ObligationView {
+  rule: string;
+  key: string;
+  startedOn: string;
+  deadline: string;
+  fulfilledOn: string | null;
+  status: string;
+  delayDays: number;
+  delayWorkingDays: number | null;
+  daysLeft: number | null;
+  exemptedOn: string | null;
+  cancelledOn: string | null;
+  provisional: boolean;
+  policy: string | null;
+  source: string | null;
+  lateInterest?: string | null;
+}
+
+export interface ContractView {
+  contractId: string;
+  asOf: string;
+  stage: string;
+  purchasingUnit: { code: string; name: string; region: string | null } | null;
+  supplier: { creditCode: string; name: string; size: string; sme: boolean } | null;
+  project: { code: string; name: string | null } | null;
+  amount: string | null;
+  obligations: ObligationView[];
+  prepayment: {
+    status: string;
+    threshold: string;
+    ratio: string;
+    prepaid: string;
+    required: string;
+    contractAmount: string;
+    agreedRatio: string | null;
+    policy: string;
+    source: string;
+  } | null;
+  dataQuality: Array<{ code: string; message: string; eventId?: string }>;
+  lateInterest?: string | null;
+}
+
+export interface ContractEventView {
+  eventId: string;
+  type: string;
+  streamVersion: number;
+  globalPosition: string;
+  occurredAt: string;
+  businessDate: string;
+  recordedAt: string;
+  schemaVersion: number;
+  data: Record<string, unknown>;
+  source: { kind?: string | null; platformId?: string; principal?: string; topic?: string } | null;
+  correlationId: string | null;
+  retracted: boolean;
+}
+
+export interface ContractEventsView {
+  contractId: string;
+  version: number;
+  events: ContractEventView[];
+}
+
+export interface SupplierInvoiceView {
+  contractId: string;
+  unitCode: string | null;
+  unitName: string | null;
+  invoiceNo: string;
+  stage: string;
+  amount: string;
+  receivedOn: string;
+  startedOn: string | null;
+  dueOn: string | null;
+  paid: string;
+  outstanding: string;
+  paidOn: string | null;
+  status: string;
+  delayDays: number;
+  delayWorkingDays: number | null;
+  provisional: boolean;
+  policy: string | null;
+  source: string | null;
+}
+
+export interface SupplierPaymentsView {
+  creditCode: string;
+  supplierName: string | null;
+  asOf: string;
+  invoices: SupplierInvoiceView[];
+  prepayments: Array<{
+    contractId: string;
+    contractAmount: string;
+    threshold: string;
+    entitled: string;
+    received: string;
+    ratio: string;
+    status: string;
+    policy: string;
+    source: string;
+  }>;
+  /** SPEC §7: late interest owed to this supplier */
+  lateInterest?: string;
+  [k: string]: unknown;
+}
+
+export interface ExemptionResult {
+  eventId: string;
+  status: 'accepted' | 'duplicate';
+  contractId: string;
+  rule: string;
+  key: string;
+}
+
+export interface ProjectionsView {
+  projections: Array<{
+    name: string;
+    state: string;
+    lastError: string | null;
+    checkpoint: string | number;
+    headPosition: string | number;
+    behind: number;
+    rebuild: unknown;
+  }>;
+}
+
+export interface CalendarYearsView {
+  officialYears: number[];
+  uploaded: Array<{ year: number; source: string; loaded_at: string }>;
+  pending: boolean;
+}
+
+export type RuleSetting =
+  | { period: { unit: 'calendarDays' | 'workingDays'; n: number }; from?: string; source?: string }
+  | { thresholdPercent: { sme: number; other: number }; from?: string; source?: string }
+  | { off: true; from?: string; source?: string }
+  | Record<string, unknown>;
+
+export interface PolicyLayerView {
+  id: string;
+  name: string;
+  regions: string[];
+  from: string | null;
+  to: string | null;
+  rules: Record<string, RuleSetting>;
+  source: string;
+  version: number;
+  builtIn: boolean;
+  changedBy: string | null;
+  changedAt: string | null;
+  history: Array<{ version: number; changedBy: string; changedAt: string }>;
+}
+
+export interface PoliciesView {
+  pending: boolean;
+  layers: PolicyLayerView[];
+}
