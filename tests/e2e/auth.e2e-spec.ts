@@ -249,6 +249,10 @@ describe('authentication and authorization (e2e)', () => {
         call: g(`/v1/violations${q}`),
         status: { none: 401, ...DENY, inspector: 200 },
       },
+      'get /v1/deadlines': {
+        call: g('/v1/deadlines?within=5'),
+        status: { none: 401, ...DENY, inspector: 200 },
+      },
       'get /v1/contracts/:contractId': {
         call: g(`/v1/contracts/${C_AX}${q}`),
         status: { none: 401, ...DENY, inspector: 200, supplier: 200 },
@@ -298,6 +302,14 @@ describe('authentication and authorization (e2e)', () => {
         // what the dashboard's sign-in page reads before it has a token
         call: g('/v1/auth/config'),
         status: { none: 200, platform: 200, inspector: 200, supplier: 200, admin: 200 },
+      },
+      'get /v1/me': {
+        call: g('/v1/me'),
+        status: { none: 401, platform: 200, inspector: 200, supplier: 200, admin: 200 },
+      },
+      'get /v1/overview': {
+        call: g(`/v1/overview${q}`),
+        status: { none: 401, ...DENY, inspector: 200 },
       },
       'get /health': {
         call: g('/health'),

@@ -19,8 +19,10 @@ import { ComplianceController } from './compliance/compliance.controller';
 import { ExemptionsController } from './contracts/record-exemption/exemptions.controller';
 import { AdminController } from './admin/admin.controller';
 import { PoliciesController } from './policies/policies.controller';
+import { DeadlinesController } from './deadlines/deadlines.controller';
 import { KafkaModule } from './kafka/kafka.module';
 import { AuthConfigController } from './dashboard/auth-config.controller';
+import { DashboardController } from './dashboard/dashboard.controller';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -75,6 +77,8 @@ export class AppModule {
         AdminController,
         PoliciesController,
         AuthConfigController,
+        DashboardController,
+        DeadlinesController,
       ],
     };
   }

@@ -17,8 +17,10 @@ import { GetPoliciesHandler } from './queries/get-policies.query-handler';
 import { GetUnitComplianceHandler } from './queries/get-unit-compliance.query-handler';
 import { ListUnitsHandler } from './queries/list-units.query-handler';
 import { ListViolationsHandler } from './queries/list-violations.query-handler';
+import { ListDeadlinesHandler } from './queries/list-deadlines.query-handler';
 import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
+import { GetOverviewHandler } from './queries/overview.query-handler';
 
 @Module({
   imports: [CqrsModule],
@@ -49,6 +51,7 @@ import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-ha
     RebuildService,
     GetContractHandler,
     ListViolationsHandler,
+    ListDeadlinesHandler,
     ListUnitsHandler,
     GetUnitComplianceHandler,
     GetSupplierPaymentsHandler,
@@ -58,6 +61,7 @@ import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-ha
     GetCalendarYearsHandler,
     GetPoliciesHandler,
     PingDatabaseHandler,
+    GetOverviewHandler,
   ],
   exports: [CalendarService, PolicyService, ComplianceProjector, ProjectorDaemon, RebuildService],
 })
