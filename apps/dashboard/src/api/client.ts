@@ -11,6 +11,8 @@ import type {
   ErrorBody,
   ExemptionResult,
   MeView,
+  OverviewView,
+  DeadlinePage,
   PoliciesView,
   ProjectionsView,
   SupplierPaymentsView,
@@ -121,6 +123,8 @@ export const api = {
   authConfig: () => json<AuthConfigView>('/v1/auth/config', { anonymous: true }),
   me: () => json<MeView>('/v1/me'),
 
+  overview: (q: Query, signal?: AbortSignal) => json<OverviewView>('/v1/overview', { query: q, signal }),
+  deadlines: (q: Query, signal?: AbortSignal) => json<DeadlinePage>('/v1/deadlines', { query: q, signal }),
   units: (q: Query, signal?: AbortSignal) => json<UnitRankingPage>('/v1/units', { query: q, signal }),
   unitCompliance: (code: string, q: Query, signal?: AbortSignal) =>
     json<UnitComplianceView>(`/v1/units/${enc(code)}/compliance`, { query: q, signal }),

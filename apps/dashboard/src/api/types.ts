@@ -29,11 +29,16 @@ export interface AuthConfigView {
   oidc: { issuer: string; clientId: string; scope: string; resource?: string } | null;
 }
 
+/** `GET /v1/me`: the claims of the token's role, and when it expires (never the token). */
 export interface MeView {
   role: Role;
-  sub?: string | null;
-  scope?: { regions?: string[]; supplierCreditCode?: string } | null;
-  [k: string]: unknown;
+  subject: string | null;
+  platformId?: string;
+  creditCode?: string;
+  /** inspector limited to these region-code prefixes */
+  regions?: string[];
+  exp: number | null;
+  expiresAt: string | null;
 }
 
 export type StatusCounts = Record<
@@ -281,4 +286,57 @@ export interface PolicyLayerView {
 export interface PoliciesView {
   pending: boolean;
   layers: PolicyLayerView[];
+}
+
+export interface OverviewRule {
+  rule: string;
+  counts: StatusCounts;
+  total: number;
+  onTimeRate: number | null;
+  open: number;
+  overdue: number;
+  violations: number;
+}
+
+/** `GET /v1/overview?asOf=&region=` (docs/dashboard-api.md). */
+export interface OverviewView {
+  asOf: string;
+  region: string | null;
+  totals: Omit<OverviewRule, 'rule'> & { units: number };
+  rules: OverviewRule[];
+  worstUnits: Array<{
+    unitCode: string;
+    unitName: string | null;
+    region: string | null;
+    onTimeRate: number | null;
+    violations: number;
+    counts: StatusCounts;
+  }>;
+  smeLateInterest: string | null;
+}
+
+/** `GET /v1/deadlines` (SPEC §8). */
+export interface DeadlineView {
+  contractId: string;
+  rule: string;
+  key: string;
+  policy: string | null;
+  source: string | null;
+  startedOn: string;
+  deadline: string;
+  daysLeft: number;
+  workingDaysLeft: number;
+  unit: { code: string; name: string | null; region: string | null } | null;
+  supplier: { creditCode: string; name: string | null; sme: boolean | null } | null;
+  provisional: boolean;
+}
+
+export interface DeadlinePage {
+  asOf: string;
+  within: number;
+  until: string;
+  page: number;
+  pageSize: number;
+  hasMore: boolean;
+  items: DeadlineView[];
 }
