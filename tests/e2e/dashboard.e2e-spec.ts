@@ -13,7 +13,15 @@ import { startTestApp, type TestApp } from '../support/test-app';
 
 type Counts = Record<'met' | 'late' | 'overdue' | 'pending' | 'exempted' | 'cancelled', number>;
 const STATUSES = ['met', 'late', 'overdue', 'pending', 'exempted', 'cancelled'] as const;
-const RULES = ['signing', 'announcement', 'filing', 'acceptance', 'payment', 'intention'];
+const RULES = [
+  'signing',
+  'announcement',
+  'filing',
+  'acceptance',
+  'payment',
+  'intention',
+  'smePayment',
+];
 const empty = (): Counts => ({
   met: 0,
   late: 0,
