@@ -288,4 +288,214 @@ describe('dashboard read APIs (e2e)', () => {
       expect((await iget('/v1/overview')).body.asOf).toBe(TODAY);
     });
   });
+
+  // ---------------------------------------------------------------------------------------
+  describe('GET /v1/trends', () => {
+    const months = (from: string, to: string) => {
+      const out: string[] = [];
+      const d = new Date(`${from}-01T00:00:00Z`);
+      while (d.toISOString().slice(0, 7) <= to) {
+        out.push(d.toISOString().slice(0, 7));
+        d.setUTCMonth(d.getUTCMonth() + 1);
+      }
+      return out;
+    };
+    const check = async (
+      asOf: string,
+      os: Obligation[],
+      from: string,
+      to: string,
+      path: string,
+      token = inspector,
+    ) => {
+      const r = await get(path, token);
+      expect(r.status).toBe(200);
+      expect(r.body.months.map((m: { month: string }) => m.month)).toEqual(months(from, to));
+      const byMonth = countBy(
+        os.filter((o) => o.deadline.slice(0, 7) >= from && o.deadline.slice(0, 7) <= to),
+        (o) => o.deadline.slice(0, 7),
+      );
+      for (const m of r.body.months) {
+        const c = byMonth.get(m.month) ?? empty();
+        expect([m.month, m.counts, m.onTimeRate, m.violations, m.total]).toEqual([
+          m.month,
+          c,
+          rate(c),
+          c.late + c.overdue,
+          STATUSES.reduce((a, s) => a + c[s], 0),
+        ]);
+      }
+      expect(r.body).toMatchObject({ asOf, from, to });
+      return r.body;
+    };
+
+    it.each(AS_OFS)(
+      'agrees with the contract answers per month of deadline, as of %s',
+      async (asOf) => {
+        const os = await obligationsOn(asOf);
+        const b = await check(
+          asOf,
+          os,
+          '2020-01',
+          '2026-12',
+          `/v1/trends?asOf=${asOf}&from=2020-01&to=2026-12`,
+        );
+        const sum = b.months.reduce((a: number, m: { total: number }) => a + m.total, 0);
+        // every obligation has its deadline in those years
+        expect(sum).toBe(
+          os.filter((o) => o.deadline >= '2020-01-01' && o.deadline <= '2026-12-31').length,
+        );
+        expect(sum).toBeGreaterThan(0);
+      },
+    );
+
+    it('filters by unit, rule and region; a region-limited inspector sees only its regions', async () => {
+      const asOf = '2023-06-30';
+      const os = await obligationsOn(asOf);
+      const [from, to] = ['2021-01', '2022-12'];
+      const u = 'U-500102-001';
+      await check(
+        asOf,
+        os.filter((o) => o.unitCode === u),
+        from,
+        to,
+        `/v1/trends?asOf=${asOf}&from=${from}&to=${to}&unit=${u}`,
+      );
+      await check(
+        asOf,
+        os.filter((o) => o.rule === 'signing'),
+        from,
+        to,
+        `/v1/trends?asOf=${asOf}&from=${from}&to=${to}&rule=signing`,
+      );
+      await check(
+        asOf,
+        os.filter((o) => o.region?.startsWith('5001') && o.rule === 'announcement'),
+        from,
+        to,
+        `/v1/trends?asOf=${asOf}&from=${from}&to=${to}&region=5001&rule=announcement`,
+      );
+      const fengdu = os.filter((o) => o.region === '500230');
+      expect(fengdu.length).toBeGreaterThan(0);
+      await check(
+        asOf,
+        fengdu,
+        from,
+        to,
+        `/v1/trends?asOf=${asOf}&from=${from}&to=${to}`,
+        inspector500230,
+      );
+      await check(
+        asOf,
+        [],
+        from,
+        to,
+        `/v1/trends?asOf=${asOf}&from=${from}&to=${to}&unit=${u}`,
+        inspector500230,
+      );
+    });
+
+    it('defaults to the 12 months ending with the month of asOf', async () => {
+      const r = await iget('/v1/trends?asOf=2021-10-20');
+      expect(r.status).toBe(200);
+      expect([r.body.from, r.body.to, r.body.months.length]).toEqual(['2020-11', '2021-10', 12]);
+      const only = await iget('/v1/trends?asOf=2021-10-20&to=2021-03');
+      expect([only.body.from, only.body.to]).toEqual(['2020-04', '2021-03']);
+      expect((await iget('/v1/trends')).body.to).toBe(TODAY.slice(0, 7));
+    });
+
+    it('validates its parameters with stable codes; at most 120 months', async () => {
+      expect((await iget('/v1/trends?from=2011-01&to=2020-12')).status).toBe(200); // 120 months
+      for (const [q, code] of [
+        ['from=2011-01&to=2021-01', 'REQUEST.RANGE_TOO_LONG'],
+        ['from=2000-01&to=2100-12', 'REQUEST.RANGE_TOO_LONG'],
+        ['from=2021-05&to=2021-04', 'REQUEST.VALIDATION_FAILED'],
+        ['from=2021-13', 'REQUEST.VALIDATION_FAILED'],
+        ['from=2021-1', 'REQUEST.VALIDATION_FAILED'],
+        ['from=2021-01-01', 'REQUEST.VALIDATION_FAILED'],
+        ['to=1999-12', 'REQUEST.VALIDATION_FAILED'],
+        ['rule=prepayment', 'REQUEST.VALIDATION_FAILED'],
+        ['unit=a%20b', 'REQUEST.VALIDATION_FAILED'],
+        ['region=5_', 'REQUEST.VALIDATION_FAILED'],
+        ['asOf=2021-02-29', 'REQUEST.VALIDATION_FAILED'],
+      ]) {
+        const r = await iget(`/v1/trends?${q}`);
+        expect([q, r.status, r.body.code]).toEqual([q, 400, code]);
+      }
+    });
+  });
+
+  // ---------------------------------------------------------------------------------------
+  describe('GET /v1/regions', () => {
+    const check = async (
+      asOf: string,
+      os: Obligation[],
+      path: string,
+      rule?: string,
+      token = inspector,
+    ) => {
+      const r = await get(path, token);
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ asOf, rule: rule ?? null });
+      const keyOf = (o: Obligation) => o.region ?? '(none)';
+      const byRegion = countBy(os, keyOf);
+      const regions = [...byRegion.keys()].sort((a, b) =>
+        a === '(none)' ? 1 : b === '(none)' ? -1 : a < b ? -1 : 1,
+      );
+      expect(r.body.items.map((x: { region: string | null }) => x.region ?? '(none)')).toEqual(
+        regions,
+      );
+      for (const item of r.body.items) {
+        const key = item.region ?? '(none)';
+        const mine = os.filter((o) => keyOf(o) === key);
+        const c = byRegion.get(key)!;
+        expect([key, item.counts, item.onTimeRate, item.units]).toEqual([
+          key,
+          c,
+          rate(c),
+          new Set(mine.map((o) => o.unitCode)).size,
+        ]);
+        expect(item.rules.map((x: { rule: string }) => x.rule)).toEqual(rule ? [rule] : RULES);
+        const perRule = countBy(mine, (o) => o.rule);
+        for (const x of item.rules)
+          expect([key, x.rule, x.counts, x.onTimeRate]).toEqual([
+            key,
+            x.rule,
+            perRule.get(x.rule) ?? empty(),
+            rate(perRule.get(x.rule) ?? empty()),
+          ]);
+      }
+    };
+
+    it.each(AS_OFS)(
+      'agrees with the contract answers per region and rule, as of %s',
+      async (asOf) => {
+        const os = await obligationsOn(asOf);
+        await check(asOf, os, `/v1/regions?asOf=${asOf}`);
+        await check(
+          asOf,
+          os.filter((o) => o.rule === 'filing'),
+          `/v1/regions?asOf=${asOf}&rule=filing`,
+          'filing',
+        );
+      },
+    );
+
+    it('a region-limited inspector sees only its regions; parameters are validated', async () => {
+      const asOf = '2023-06-30';
+      const os = await obligationsOn(asOf);
+      await check(
+        asOf,
+        os.filter((o) => o.region?.startsWith('500230')),
+        `/v1/regions?asOf=${asOf}`,
+        undefined,
+        inspector500230,
+      );
+      expect(os.some((o) => o.region === null)).toBe(true); // the generator's unit without a region
+      for (const q of ['rule=bogus', 'region=500102', 'asOf=2021-1-1']) {
+        const r = await iget(`/v1/regions?${q}`);
+        expect([q, r.status, r.body.code]).toEqual([q, 400, 'REQUEST.VALIDATION_FAILED']);
+      }
+    });
+  });
 });

@@ -31,3 +31,5 @@ export * from './queries/calendar-years.query';
 export * from './queries/get-policies.query';
 export * from './queries/database-ping.query';
 export * from './queries/overview.query';
+export * from './queries/trends.query';
+export * from './queries/regions.query';

@@ -21,6 +21,8 @@ import { ListDeadlinesHandler } from './queries/list-deadlines.query-handler';
 import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
 import { GetOverviewHandler } from './queries/overview.query-handler';
+import { GetRegionsHandler } from './queries/regions.query-handler';
+import { GetTrendsHandler } from './queries/trends.query-handler';
 
 @Module({
   imports: [CqrsModule],
@@ -62,6 +64,8 @@ import { GetOverviewHandler } from './queries/overview.query-handler';
     GetPoliciesHandler,
     PingDatabaseHandler,
     GetOverviewHandler,
+    GetTrendsHandler,
+    GetRegionsHandler,
   ],
   exports: [CalendarService, PolicyService, ComplianceProjector, ProjectorDaemon, RebuildService],
 })

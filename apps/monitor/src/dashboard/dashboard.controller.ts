@@ -2,10 +2,19 @@ import { Controller, Get, Header, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { todayInShanghai } from '@app/domain';
-import { GetOverviewQuery, type OverviewView } from '@app/projections';
+import {
+  GetOverviewQuery,
+  GetRegionsQuery,
+  GetTrendsQuery,
+  type OverviewView,
+  type RegionsView,
+  type TrendsView,
+} from '@app/projections';
+import { ErrorCodes } from '@app/contracts';
 import {
   Clock,
   Principal,
+  ValidationFailed,
   Roles,
   Scope,
   TokenExpiry,
@@ -13,7 +22,13 @@ import {
   type Role,
 } from '@app/platform';
 import { NoQuery } from '../compliance/query-params.dto';
-import { OverviewQuery } from './query-params.dto';
+import { OverviewQuery, RegionsQuery, TrendsQuery } from './query-params.dto';
+
+/** The longest trend: 10 years of months. */
+export const MAX_TREND_MONTHS = 120;
+
+const monthIndex = (m: string) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7)) - 1;
+const monthOf = (i: number) => `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`;
 
 /** `GET /v1/me`: who is signed in and what they may see. Never the token. */
 export interface MeView {
@@ -84,8 +99,52 @@ export class DashboardController {
     @Query() q: OverviewQuery,
     @Scope() scope: PrincipalScope | undefined,
   ): Promise<OverviewView> {
+    return this.queries.execute(new GetOverviewQuery(this.asOf(q), q.region, scope));
+  }
+
+  @Get('trends')
+  @Roles('inspector')
+  @ApiOperation({
+    summary:
+      'Per month of deadline (YYYY-MM, Asia/Shanghai): counts by status as of asOf, on-time rate',
+    description:
+      '`from` / `to` are months, inclusive; default the 12 months ending with the month of ' +
+      '`asOf`. At most 120 months: longer is 400 REQUEST.RANGE_TOO_LONG; `from` after `to` ' +
+      'is 400 REQUEST.VALIDATION_FAILED.',
+  })
+  trends(@Query() q: TrendsQuery, @Scope() scope: PrincipalScope | undefined): Promise<TrendsView> {
+    const asOf = this.asOf(q);
+    const to = q.to ?? asOf.slice(0, 7);
+    const from = q.from ?? monthOf(monthIndex(to) - 11);
+    if (from > to)
+      throw new ValidationFailed('from must not be after to', [
+        { path: 'from', message: 'from must not be after to' },
+      ]);
+    const n = monthIndex(to) - monthIndex(from) + 1;
+    if (n > MAX_TREND_MONTHS)
+      throw new ValidationFailed(
+        `a trend covers at most ${MAX_TREND_MONTHS} months; ${from}..${to} is ${n}`,
+        [{ path: 'from', message: `at most ${MAX_TREND_MONTHS} months` }],
+        ErrorCodes.RANGE_TOO_LONG,
+      );
     return this.queries.execute(
-      new GetOverviewQuery(q.asOf ?? todayInShanghai(this.clock.now()), q.region, scope),
+      new GetTrendsQuery(asOf, from, to, { region: q.region, unit: q.unit, rule: q.rule }, scope),
     );
+  }
+
+  @Get('regions')
+  @Roles('inspector')
+  @ApiOperation({
+    summary: 'Per region code and per rule: counts by status, on-time rate (the heat map)',
+  })
+  regions(
+    @Query() q: RegionsQuery,
+    @Scope() scope: PrincipalScope | undefined,
+  ): Promise<RegionsView> {
+    return this.queries.execute(new GetRegionsQuery(this.asOf(q), q.rule, scope));
+  }
+
+  private asOf(q: { asOf?: string }): string {
+    return q.asOf ?? todayInShanghai(this.clock.now());
   }
 }
