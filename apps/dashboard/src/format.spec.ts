@@ -1,5 +1,12 @@
 /// <reference types="jest" />
-import { daysBetween, formatCount, formatRate, formatRatio, formatTimestamp, formatYuan } from './format';
+import {
+  daysBetween,
+  formatCount,
+  formatRate,
+  formatRatio,
+  formatTimestamp,
+  formatYuan,
+} from './format';
 
 describe('dashboard formatting', () => {
   it('groups yuan strings without floats, keeping every digit', () => {

@@ -1,3 +1,6 @@
+// first of all (imports run in order): a #token= fragment leaves the address bar before the
+// router reads the location
+import './auth/take-fragment';
 import { createApp } from 'vue';
 import 'element-plus/dist/index.css';
 import './styles.css';
@@ -5,10 +8,8 @@ import App from './App.vue';
 import { i18n } from './i18n';
 import { router } from './router';
 import { forgetMe } from './auth/me';
-import { onSessionEnd, resumeSession, takeTokenFromFragment } from './auth/session';
+import { onSessionEnd, resumeSession } from './auth/session';
 
-// before anything else: a #token= fragment leaves the address bar at once
-takeTokenFromFragment();
 resumeSession();
 onSessionEnd((reason) => {
   forgetMe();

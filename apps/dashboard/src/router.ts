@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
-import type { Role } from './api/client';
+import { ApiError, type Role } from './api/client';
 import { homeOf, loadMe, me } from './auth/me';
 import { getToken } from './auth/session';
 
@@ -19,7 +19,11 @@ const ADMIN: Role[] = ['admin'];
 
 /** Every view is its own chunk, loaded when first opened. */
 const routes: RouteRecordRaw[] = [
-  { path: '/login', component: () => import('./views/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+  {
+    path: '/login',
+    component: () => import('./views/LoginView.vue'),
+    meta: { public: true, title: 'login.title' },
+  },
   {
     path: '/auth/callback',
     component: () => import('./views/OidcCallbackView.vue'),
@@ -31,7 +35,11 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./views/OverviewView.vue'),
     meta: { roles: INSPECTOR, title: 'nav.overview' },
   },
-  { path: '/units', component: () => import('./views/UnitsView.vue'), meta: { roles: INSPECTOR, title: 'nav.units' } },
+  {
+    path: '/units',
+    component: () => import('./views/UnitsView.vue'),
+    meta: { roles: INSPECTOR, title: 'nav.units' },
+  },
   {
     path: '/units/:code',
     component: () => import('./views/UnitDetailView.vue'),
@@ -41,6 +49,11 @@ const routes: RouteRecordRaw[] = [
     path: '/violations',
     component: () => import('./views/ViolationsView.vue'),
     meta: { roles: INSPECTOR, title: 'nav.violations' },
+  },
+  {
+    path: '/deadlines',
+    component: () => import('./views/DeadlinesView.vue'),
+    meta: { roles: INSPECTOR, title: 'nav.deadlines' },
   },
   {
     path: '/contracts/:id(.*)',
@@ -81,13 +94,15 @@ export const GLOBAL_PARAMS = ['asOf', 'region'] as const;
 
 router.beforeEach(async (to, from) => {
   if (to.meta.public) return true;
-  if (!getToken()) return { path: '/login', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } };
+  if (!getToken())
+    return { path: '/login', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } };
   let who;
   try {
     who = await loadMe();
-  } catch {
+  } catch (err) {
     // the token was refused (the client has cleared it) or the service is unreachable
-    return { path: '/login', query: { redirect: to.fullPath } };
+    const reason = err instanceof ApiError && err.status === 401 ? 'unauthorized' : undefined;
+    return { path: '/login', query: { ...(reason ? { reason } : {}), redirect: to.fullPath } };
   }
   if (to.meta.roles && who && !to.meta.roles.includes(who.role)) return homeOf(who.role);
   // carry the as-of date and region into a view that was opened without them

@@ -12,6 +12,8 @@ import type {
   ExemptionResult,
   MeView,
   OverviewView,
+  RegionsView,
+  TrendsView,
   DeadlinePage,
   PoliciesView,
   ProjectionsView,
@@ -42,7 +44,8 @@ export type Query = Record<string, string | number | boolean | null | undefined>
 
 export function queryString(q: Query = {}): string {
   const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  for (const [k, v] of Object.entries(q))
+    if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
   const s = p.toString();
   return s ? `?${s}` : '';
 }
@@ -106,8 +109,20 @@ export interface Download {
   filename: string;
 }
 
-async function download(path: string, query: Query, accept: string, fallback: string): Promise<Download> {
+async function download(
+  path: string,
+  query: Query,
+  accept: string,
+  fallback: string,
+): Promise<Download> {
   const res = await send(path, { query, accept });
+  const type = res.headers.get('content-type') ?? '';
+  if (!type.startsWith(accept))
+    throw new ApiError(
+      406,
+      'EXPORT.UNSUPPORTED',
+      `the service did not answer ${accept} (got ${type || 'nothing'})`,
+    );
   const cd = res.headers.get('content-disposition') ?? '';
   const m = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(cd);
   const filename = m ? decodeURIComponent(m[1] ?? m[2]) : fallback;
@@ -123,9 +138,15 @@ export const api = {
   authConfig: () => json<AuthConfigView>('/v1/auth/config', { anonymous: true }),
   me: () => json<MeView>('/v1/me'),
 
-  overview: (q: Query, signal?: AbortSignal) => json<OverviewView>('/v1/overview', { query: q, signal }),
-  deadlines: (q: Query, signal?: AbortSignal) => json<DeadlinePage>('/v1/deadlines', { query: q, signal }),
-  units: (q: Query, signal?: AbortSignal) => json<UnitRankingPage>('/v1/units', { query: q, signal }),
+  overview: (q: Query, signal?: AbortSignal) =>
+    json<OverviewView>('/v1/overview', { query: q, signal }),
+  trends: (q: Query, signal?: AbortSignal) => json<TrendsView>('/v1/trends', { query: q, signal }),
+  regions: (q: Query, signal?: AbortSignal) =>
+    json<RegionsView>('/v1/regions', { query: q, signal }),
+  deadlines: (q: Query, signal?: AbortSignal) =>
+    json<DeadlinePage>('/v1/deadlines', { query: q, signal }),
+  units: (q: Query, signal?: AbortSignal) =>
+    json<UnitRankingPage>('/v1/units', { query: q, signal }),
   unitCompliance: (code: string, q: Query, signal?: AbortSignal) =>
     json<UnitComplianceView>(`/v1/units/${enc(code)}/compliance`, { query: q, signal }),
   violations: (q: Query, signal?: AbortSignal) =>
@@ -149,8 +170,10 @@ export const api = {
   rebuild: (name: string) =>
     json<Record<string, unknown>>(`/v1/admin/projections/${enc(name)}/rebuild`, { method: 'POST' }),
   calendar: (signal?: AbortSignal) => json<CalendarYearsView>('/v1/admin/calendar', { signal }),
-  putCalendarYear: (year: number, body: { restDays: string[]; workingDays: string[]; source?: string }) =>
-    json<Record<string, unknown>>(`/v1/admin/calendar/${year}`, { method: 'PUT', body }),
+  putCalendarYear: (
+    year: number,
+    body: { restDays: string[]; workingDays: string[]; source?: string },
+  ) => json<Record<string, unknown>>(`/v1/admin/calendar/${year}`, { method: 'PUT', body }),
 };
 
 /** Saves a downloaded file through a temporary object URL (the token never leaves the header). */

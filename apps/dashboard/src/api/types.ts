@@ -169,8 +169,20 @@ export interface ContractView {
     policy: string;
     source: string;
   } | null;
+  /** SPEC §7, SME suppliers only */
+  smePayment: {
+    paymentCondition: string;
+    agreedTermDays: number | null;
+    termDays: number;
+    lateInterestRate: string | null;
+    owed: string;
+    paid: string;
+    outstanding: string;
+    lateInterest: string;
+  } | null;
+  /** late interest owed as of asOf over the contract's obligations */
+  lateInterest: string;
   dataQuality: Array<{ code: string; message: string; eventId?: string }>;
-  lateInterest?: string | null;
 }
 
 export interface ContractEventView {
@@ -231,9 +243,25 @@ export interface SupplierPaymentsView {
     policy: string;
     source: string;
   }>;
-  /** SPEC §7: late interest owed to this supplier */
-  lateInterest?: string;
-  [k: string]: unknown;
+  /** one per SME contract (SPEC §7) */
+  smePayments: Array<{
+    contractId: string;
+    unitCode: string | null;
+    unitName: string | null;
+    startedOn: string | null;
+    dueOn: string | null;
+    status: string;
+    delayDays: number;
+    owed: string;
+    paid: string;
+    outstanding: string;
+    lateInterest: string;
+    provisional: boolean;
+    policy: string | null;
+    source: string | null;
+  }>;
+  /** late interest owed to the supplier as of asOf, over all its contracts */
+  lateInterest: string;
 }
 
 export interface ExemptionResult {
@@ -339,4 +367,43 @@ export interface DeadlinePage {
   pageSize: number;
   hasMore: boolean;
   items: DeadlineView[];
+}
+
+export interface OverviewCounts {
+  counts: StatusCounts;
+  total: number;
+  onTimeRate: number | null;
+  open: number;
+  overdue: number;
+  violations: number;
+}
+
+/** `GET /v1/trends?from=&to=&region=&unit=&rule=`: months are YYYY-MM of the deadline. */
+export interface TrendsView {
+  asOf: string;
+  from: string;
+  to: string;
+  region: string | null;
+  unit: string | null;
+  rule: string | null;
+  months: Array<{
+    month: string;
+    counts: StatusCounts;
+    total: number;
+    onTimeRate: number | null;
+    violations: number;
+  }>;
+}
+
+/** `GET /v1/regions?asOf=&rule=`: per region code, and per rule (the heat map's cells). */
+export interface RegionsView {
+  asOf: string;
+  rule: string | null;
+  items: Array<
+    OverviewCounts & {
+      region: string | null;
+      units: number;
+      rules: Array<OverviewCounts & { rule: string }>;
+    }
+  >;
 }

@@ -117,6 +117,8 @@ export async function completeOidcSignIn(
     error_description?: string;
   };
   if (!res.ok || !answer.access_token)
-    throw new Error(answer.error_description ?? answer.error ?? `token request failed: HTTP ${res.status}`);
+    throw new Error(
+      answer.error_description ?? answer.error ?? `token request failed: HTTP ${res.status}`,
+    );
   return { token: answer.access_token, returnTo: pending.returnTo || '/' };
 }

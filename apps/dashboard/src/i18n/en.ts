@@ -14,7 +14,12 @@ const en: typeof zh = {
     skip: 'Skip to main content',
     menu: 'Navigation',
   },
-  role: { inspector: 'Inspector', supplier: 'Supplier', admin: 'Administrator', platform: 'Platform' },
+  role: {
+    inspector: 'Inspector',
+    supplier: 'Supplier',
+    admin: 'Administrator',
+    platform: 'Platform',
+  },
   nav: {
     inspection: 'Inspection',
     overview: 'Overview',
@@ -66,7 +71,8 @@ const en: typeof zh = {
     days: '{n} days',
     workingDays: '{n} working days',
     provisional: 'provisional',
-    provisionalHint: "The year's official holiday calendar is not loaded: counted on weekends only, recomputed when loaded",
+    provisionalHint:
+      "The year's official holiday calendar is not loaded: counted on weekends only, recomputed when loaded",
     detail: 'Details',
     back: 'Back',
     from: 'Deadline from',
@@ -239,8 +245,20 @@ const en: typeof zh = {
     contracts: 'My contracts',
     stages: { prepayment: 'Prepayment', progress: 'Progress', final: 'Final' },
   },
-  lag: { title: 'Reporting lag', platform: 'Platform', type: 'Event type', median: 'Median', p95: '95th percentile', count: 'Events' },
-  sme: { title: 'Annual SME overdue disclosure', year: 'Year', contracts: 'Contracts overdue', unpaid: 'Unpaid overdue' },
+  lag: {
+    title: 'Reporting lag',
+    platform: 'Platform',
+    type: 'Event type',
+    median: 'Median',
+    p95: '95th percentile',
+    count: 'Events',
+  },
+  sme: {
+    title: 'Annual SME overdue disclosure',
+    year: 'Year',
+    contracts: 'Contracts overdue',
+    unpaid: 'Unpaid overdue',
+  },
   admin: {
     projections: 'Projections',
     name: 'Name',
@@ -250,7 +268,8 @@ const en: typeof zh = {
     behind: 'Behind',
     lastError: 'Last error',
     rebuild: 'Rebuild',
-    rebuildConfirm: 'A rebuild recomputes every contract into new tables and then switches. Rebuild?',
+    rebuildConfirm:
+      'A rebuild recomputes every contract into new tables and then switches. Rebuild?',
     rebuildStarted: 'Rebuild started',
     calendar: 'Holiday calendar',
     years: 'Years',

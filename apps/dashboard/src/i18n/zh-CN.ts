@@ -12,7 +12,12 @@ export default {
     skip: '跳到主要内容',
     menu: '导航菜单',
   },
-  role: { inspector: '监督检查人员', supplier: '供应商', admin: '系统管理员', platform: '采购平台' },
+  role: {
+    inspector: '监督检查人员',
+    supplier: '供应商',
+    admin: '系统管理员',
+    platform: '采购平台',
+  },
   nav: {
     inspection: '监督检查',
     overview: '总览',
@@ -237,8 +242,20 @@ export default {
     contracts: '我的合同',
     stages: { prepayment: '预付款', progress: '进度款', final: '尾款' },
   },
-  lag: { title: '报送及时性', platform: '平台', type: '事件类型', median: '中位数', p95: '95 分位', count: '事件数' },
-  sme: { title: '年度中小企业逾期披露', year: '年度', contracts: '逾期合同数', unpaid: '逾期未付金额' },
+  lag: {
+    title: '报送及时性',
+    platform: '平台',
+    type: '事件类型',
+    median: '中位数',
+    p95: '95 分位',
+    count: '事件数',
+  },
+  sme: {
+    title: '年度中小企业逾期披露',
+    year: '年度',
+    contracts: '逾期合同数',
+    unpaid: '逾期未付金额',
+  },
   admin: {
     projections: '投影状态',
     name: '名称',
