@@ -253,6 +253,14 @@ describe('authentication and authorization (e2e)', () => {
         call: g('/v1/deadlines?within=5'),
         status: { none: 401, ...DENY, inspector: 200 },
       },
+      'get /v1/reports/sme-overdue': {
+        call: g('/v1/reports/sme-overdue?year=2021'),
+        status: { none: 401, ...DENY, inspector: 200 },
+      },
+      'get /v1/units/:unitCode/payment-performance': {
+        call: g(`/v1/units/${UNIT_X.code}/payment-performance?from=2021-01-01&to=2021-12-31`),
+        status: { none: 401, ...DENY, inspector: 200 },
+      },
       'get /v1/contracts/:contractId': {
         call: g(`/v1/contracts/${C_AX}${q}`),
         status: { none: 401, ...DENY, inspector: 200, supplier: 200 },
@@ -317,6 +325,10 @@ describe('authentication and authorization (e2e)', () => {
       },
       'get /v1/regions': {
         call: g(`/v1/regions${q}`),
+        status: { none: 401, ...DENY, inspector: 200 },
+      },
+      'get /v1/platforms/lag': {
+        call: g('/v1/platforms/lag'),
         status: { none: 401, ...DENY, inspector: 200 },
       },
       'get /health': {

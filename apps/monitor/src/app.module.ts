@@ -22,6 +22,7 @@ import { PoliciesController } from './policies/policies.controller';
 import { DeadlinesController } from './deadlines/deadlines.controller';
 import { KafkaModule } from './kafka/kafka.module';
 import { AuthConfigController } from './dashboard/auth-config.controller';
+import { SmePaymentController } from './sme-payment/sme-payment.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 
 export interface AppModuleOptions {
@@ -79,6 +80,7 @@ export class AppModule {
         AuthConfigController,
         DashboardController,
         DeadlinesController,
+        SmePaymentController,
       ],
     };
   }

@@ -27,7 +27,7 @@ export const ErrorCodes = {
   CALENDAR_INVALID_YEAR: 'CALENDAR.INVALID_YEAR',
   // Generic HTTP
   VALIDATION_FAILED: 'REQUEST.VALIDATION_FAILED',
-  /** a period longer than the route allows (trends: 120 months; platform lag: 366 days) */
+  /** a period longer than the route allows (trends: 120 months; platform lag: 92 days) */
   RANGE_TOO_LONG: 'REQUEST.RANGE_TOO_LONG',
   /** an export larger than its format holds (an .xlsx sheet: 1,048,575 rows) */
   EXPORT_TOO_LARGE: 'EXPORT.TOO_LARGE',

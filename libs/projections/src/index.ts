@@ -33,3 +33,5 @@ export * from './queries/database-ping.query';
 export * from './queries/overview.query';
 export * from './queries/trends.query';
 export * from './queries/regions.query';
+export * from './queries/platform-lag.query';
+export * from './queries/sme-payment.query';

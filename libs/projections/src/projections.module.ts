@@ -21,8 +21,13 @@ import { ListDeadlinesHandler } from './queries/list-deadlines.query-handler';
 import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
 import { GetOverviewHandler } from './queries/overview.query-handler';
+import { GetPlatformLagHandler } from './queries/platform-lag.query-handler';
 import { GetRegionsHandler } from './queries/regions.query-handler';
 import { GetTrendsHandler } from './queries/trends.query-handler';
+import {
+  PaymentPerformanceHandler,
+  SmeOverdueReportHandler,
+} from './queries/sme-payment.query-handler';
 
 @Module({
   imports: [CqrsModule],
@@ -66,6 +71,9 @@ import { GetTrendsHandler } from './queries/trends.query-handler';
     GetOverviewHandler,
     GetTrendsHandler,
     GetRegionsHandler,
+    GetPlatformLagHandler,
+    SmeOverdueReportHandler,
+    PaymentPerformanceHandler,
   ],
   exports: [CalendarService, PolicyService, ComplianceProjector, ProjectorDaemon, RebuildService],
 })

@@ -4,9 +4,11 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { todayInShanghai } from '@app/domain';
 import {
   GetOverviewQuery,
+  GetPlatformLagQuery,
   GetRegionsQuery,
   GetTrendsQuery,
   type OverviewView,
+  type PlatformLagView,
   type RegionsView,
   type TrendsView,
 } from '@app/projections';
@@ -22,7 +24,14 @@ import {
   type Role,
 } from '@app/platform';
 import { NoQuery } from '../compliance/query-params.dto';
-import { OverviewQuery, RegionsQuery, TrendsQuery } from './query-params.dto';
+import { OverviewQuery, PlatformLagQuery, RegionsQuery, TrendsQuery } from './query-params.dto';
+
+/** The longest period of the platform lag: a quarter (~3 s at 3 M events in it; docs/decisions.md). */
+export const MAX_LAG_DAYS = 92;
+
+const DAY_MS = 86_400_000;
+const dayNumber = (d: string) => Date.parse(`${d}T00:00:00Z`) / DAY_MS;
+const dateOf = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
 
 /** The longest trend: 10 years of months. */
 export const MAX_TREND_MONTHS = 120;
@@ -142,6 +151,36 @@ export class DashboardController {
     @Scope() scope: PrincipalScope | undefined,
   ): Promise<RegionsView> {
     return this.queries.execute(new GetRegionsQuery(this.asOf(q), q.rule, scope));
+  }
+
+  @Get('platforms/lag')
+  @Roles('inspector')
+  @ApiOperation({
+    summary:
+      'Per platform and event type: how long after occurredAt events were recorded (median, p95)',
+    description:
+      'Events recorded from `from` to `to` (business dates, inclusive; default the 30 days ' +
+      'ending today). At most 92 days: longer is 400 REQUEST.RANGE_TOO_LONG. A ' +
+      'region-limited inspector counts the events of contracts in its regions.',
+  })
+  platformLag(
+    @Query() q: PlatformLagQuery,
+    @Scope() scope: PrincipalScope | undefined,
+  ): Promise<PlatformLagView> {
+    const to = q.to ?? todayInShanghai(this.clock.now());
+    const from = q.from ?? dateOf(dayNumber(to) - 29);
+    if (from > to)
+      throw new ValidationFailed('from must not be after to', [
+        { path: 'from', message: 'from must not be after to' },
+      ]);
+    const days = dayNumber(to) - dayNumber(from) + 1;
+    if (days > MAX_LAG_DAYS)
+      throw new ValidationFailed(
+        `the lag covers at most ${MAX_LAG_DAYS} days; ${from}..${to} is ${days}`,
+        [{ path: 'from', message: `at most ${MAX_LAG_DAYS} days` }],
+        ErrorCodes.RANGE_TOO_LONG,
+      );
+    return this.queries.execute(new GetPlatformLagQuery(from, to, scope));
   }
 
   private asOf(q: { asOf?: string }): string {

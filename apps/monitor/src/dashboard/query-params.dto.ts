@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { OBLIGATION_RULE_IDS } from '@app/domain';
 import { REGION_PREFIX_PATTERN } from '@app/platform';
-import { AsOfQuery } from '../compliance/query-params.dto';
+import { AsOfQuery, IsBusinessDate } from '../compliance/query-params.dto';
 
 export class OverviewQuery extends AsOfQuery {
   @ApiPropertyOptional({ example: '5001', description: 'region code prefix' })
@@ -57,4 +57,22 @@ export class RegionsQuery extends AsOfQuery {
   @IsOptional()
   @IsIn(OBLIGATION_RULE_IDS)
   rule?: string;
+}
+
+export class PlatformLagQuery {
+  @ApiPropertyOptional({
+    example: '2021-10-01',
+    description: 'recorded on or after this business date (Asia/Shanghai); default `to` − 29 days',
+  })
+  @IsOptional()
+  @IsBusinessDate()
+  from?: string;
+
+  @ApiPropertyOptional({
+    example: '2021-10-31',
+    description: 'recorded on or before this business date; default today',
+  })
+  @IsOptional()
+  @IsBusinessDate()
+  to?: string;
 }

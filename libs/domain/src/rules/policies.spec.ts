@@ -241,6 +241,11 @@ describe('validatePolicyLayer', () => {
       ['POLICY.INVALID', 'priority'],
     ],
     ['no rules', body({}), ['POLICY.INVALID', 'rules']],
+    [
+      'the national SME payment law in a local layer',
+      body({ smePayment: { period: { unit: 'calendarDays', n: 45 } } }),
+      ['POLICY.INVALID_SETTING', 'rules.smePayment'],
+    ],
   ])('refuses %s', (_name, input, expected) => {
     expect(problem(input)).toEqual(expected);
   });
@@ -251,6 +256,12 @@ describe('validatePolicyLayer', () => {
     expect(
       validatePolicyLayer('national', body({ signing: { off: true } }, { regions: [''] })).ok,
     ).toBe(true);
+    // the SME payment period is the national layer's to set, in calendar days only
+    const sme = (period: unknown) =>
+      validatePolicyLayer('national', body({ smePayment: { period } }, { regions: [''] }));
+    expect(sme({ unit: 'calendarDays', n: 30 }).ok).toBe(true);
+    const wd = sme({ unit: 'workingDays', n: 30 });
+    expect(wd.ok ? null : wd.problem.path).toBe('rules.smePayment.period.unit');
   });
 
   it('overlap: a shared prefix over overlapping ranges', () => {
