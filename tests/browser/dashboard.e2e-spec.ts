@@ -367,6 +367,49 @@ describeWithBrowser('dashboard in Chromium (e2e)', () => {
       );
     });
 
+    it('reporting lag and the annual SME disclosure show the API figures; the disclosure exports', async () => {
+      const { page } = await open();
+      // recordedAt is the real clock (the feed was stored just now): ask for the days around it
+      const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+      const yesterday = new Date(Date.now() + 8 * 3600_000 - 86_400_000).toISOString().slice(0, 10);
+      await signInWithFragment(
+        page,
+        t.url,
+        inspector,
+        `/platforms/lag?from=${yesterday}&to=${today}`,
+      );
+      const lag = await api(`/v1/platforms/lag?from=${yesterday}&to=${today}`);
+      expect(lag.items.length).toBeGreaterThan(3);
+      await page.locator('[data-testid="lag-table"]').waitFor();
+      expect(await fieldTexts(page, '[data-testid="lag-table"]', 'events')).toEqual(
+        lag.items.map((r: any) => count(r.events)),
+      );
+      expect(await fieldTexts(page, '[data-testid="lag-table"]', 'p95Hours')).toEqual(
+        lag.items.map((r: any) => String(r.p95Hours)),
+      );
+
+      await page.goto(`${t.url}/reports/sme-overdue?year=2025`);
+      const sme = await api('/v1/reports/sme-overdue?year=2025');
+      await page.locator('[data-testid="sme-total"]').waitFor();
+      expect(await fieldTexts(page, '[data-testid="sme-total"]', 'contracts')).toEqual([
+        count(sme.total.contracts),
+      ]);
+      expect(await fieldTexts(page, '[data-testid="sme-total"]', 'unpaid')).toEqual([
+        yuan(sme.total.unpaid),
+      ]);
+      expect(await fieldTexts(page, '[data-testid="sme-table"]', 'unpaid')).toEqual(
+        sme.items.map((r: any) => yuan(r.unpaid)),
+      );
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        page.locator('[data-testid="sme-export-csv"]').click(),
+      ]);
+      const lines = readFileSync(await file.path(), 'utf8')
+        .trim()
+        .split(/\r?\n/);
+      expect(lines.length - 1).toBe(sme.items.length);
+    });
+
     it('contract page: timeline with business and recorded times, the retracted payment struck through, data-quality flags', async () => {
       const { page } = await open();
       await signInWithFragment(page, t.url, inspector, `/contracts/${C_STORY}?asOf=${AS_OF}`);

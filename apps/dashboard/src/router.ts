@@ -56,6 +56,16 @@ const routes: RouteRecordRaw[] = [
     meta: { roles: INSPECTOR, title: 'nav.deadlines' },
   },
   {
+    path: '/platforms/lag',
+    component: () => import('./views/LagView.vue'),
+    meta: { roles: INSPECTOR, title: 'nav.lag' },
+  },
+  {
+    path: '/reports/sme-overdue',
+    component: () => import('./views/SmeReportView.vue'),
+    meta: { roles: INSPECTOR, title: 'nav.smeReport' },
+  },
+  {
     path: '/contracts/:id(.*)',
     component: () => import('./views/ContractView.vue'),
     meta: { roles: ['inspector', 'supplier'], title: 'contract.title' },

@@ -12,6 +12,8 @@ import type {
   ExemptionResult,
   MeView,
   OverviewView,
+  PlatformLagView,
+  SmeOverdueReport,
   RegionsView,
   TrendsView,
   DeadlinePage,
@@ -143,6 +145,12 @@ export const api = {
   trends: (q: Query, signal?: AbortSignal) => json<TrendsView>('/v1/trends', { query: q, signal }),
   regions: (q: Query, signal?: AbortSignal) =>
     json<RegionsView>('/v1/regions', { query: q, signal }),
+  platformLag: (q: Query, signal?: AbortSignal) =>
+    json<PlatformLagView>('/v1/platforms/lag', { query: q, signal }),
+  smeOverdue: (q: Query, signal?: AbortSignal) =>
+    json<SmeOverdueReport>('/v1/reports/sme-overdue', { query: q, signal }),
+  exportSmeOverdue: (q: Query, format: 'csv' | 'xlsx') =>
+    download('/v1/reports/sme-overdue', q, format === 'csv' ? CSV : XLSX, `sme-overdue.${format}`),
   deadlines: (q: Query, signal?: AbortSignal) =>
     json<DeadlinePage>('/v1/deadlines', { query: q, signal }),
   units: (q: Query, signal?: AbortSignal) =>

@@ -407,3 +407,33 @@ export interface RegionsView {
     }
   >;
 }
+
+/** `GET /v1/platforms/lag?from=&to=`: recordedAt − occurredAt per platform and event type. */
+export interface PlatformLagView {
+  from: string;
+  to: string;
+  items: Array<{
+    platformId: string | null;
+    type: string;
+    events: number;
+    medianSeconds: number;
+    p95Seconds: number;
+    maxSeconds: number;
+    medianHours: number;
+    p95Hours: number;
+  }>;
+}
+
+/** `GET /v1/reports/sme-overdue?year=&region=&unit=` (SPEC §7, art. 18). */
+export interface SmeOverdueReport {
+  year: number;
+  asOf: string;
+  items: Array<{
+    unitCode: string;
+    unitName: string | null;
+    region: string | null;
+    contracts: number;
+    unpaid: string;
+  }>;
+  total: { units: number; contracts: number; unpaid: string };
+}
