@@ -342,8 +342,8 @@ describeWithBrowser('dashboard in Chromium (e2e)', () => {
       const wb = new ExcelJS.Workbook();
       await wb.xlsx.load(readFileSync(await xlsx.path()) as unknown as ArrayBuffer);
       const sheet = wb.worksheets[0];
-      const head = (sheet.getRow(1).values as unknown[]).map(String);
-      const xcol = head.findIndex((h) => h.endsWith('contractId'));
+      const head = sheet.getRow(1).values as unknown[];
+      const xcol = head.findIndex((h) => typeof h === 'string' && h.endsWith('contractId'));
       expect(xcol).toBeGreaterThan(0);
       const rows: string[] = [];
       sheet.eachRow((row, n) => {
@@ -447,7 +447,7 @@ describeWithBrowser('dashboard in Chromium (e2e)', () => {
       const before = await api(`/v1/contracts/${C_EXEMPT}`);
       expect(before.obligations.find((o: any) => o.key === 'announcement').status).toBe('overdue');
       const chosen = page.locator(
-        '[data-testid="exempt-key"] .el-select__selected-item:not(.is-transparent)',
+        '[data-testid="exempt-key"] .el-select__placeholder:not(.is-transparent)',
       );
       for (let i = 0; i < 5 && !(await chosen.isVisible()); i++) {
         await page.locator('[data-testid="exempt-key"]').click();
