@@ -5,6 +5,7 @@
  * (and `/events`) for the same feed: generated histories of four units plus hand-made
  * contracts in three regions.
  */
+import ExcelJS from 'exceljs';
 import { businessDateOf, fenToYuan, rateDown, yuanToFen } from '@app/domain';
 import { ComplianceProjector, PROJECTION_NAME, ProjectorDaemon } from '@app/projections';
 import { creditCode, ev, sampleHistories, type Envelope } from '@app/testing';
@@ -688,6 +689,91 @@ describe('dashboard read APIs (e2e)', () => {
         const res = await iget(`/v1/platforms/lag?${q}`);
         expect([q, res.status, res.body.code]).toEqual([q, 400, code]);
       }
+    });
+  });
+
+  // ---------------------------------------------------------------------------------------
+  describe('GET /v1/violations as .xlsx', () => {
+    const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    const FIELDS = [
+      'contractId',
+      'rule',
+      'key',
+      'unitCode',
+      'unitName',
+      'region',
+      'supplierCreditCode',
+      'supplierName',
+      'startedOn',
+      'deadline',
+      'fulfilledOn',
+      'status',
+      'delayDays',
+      'delayWorkingDays',
+      'provisional',
+      'policy',
+      'source',
+    ];
+    /** Every page of the JSON answer, in order. */
+    const allJson = async (query: string, token = inspector) => {
+      const items: Array<Record<string, unknown>> = [];
+      for (let page = 1; ; page++) {
+        const r = await get(`/v1/violations?${query}&page=${page}&pageSize=37`, token);
+        expect(r.status).toBe(200);
+        items.push(...r.body.items);
+        if (r.body.items.length < 37) return items;
+      }
+    };
+    const sheet = async (query: string, token = inspector) => {
+      const r = await get(`/v1/violations?${query}`, token, { accept: XLSX });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe(XLSX);
+      expect(r.headers.get('content-disposition')).toMatch(
+        /attachment; filename="violations-.*\.xlsx"/,
+      );
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load(r.body);
+      expect(wb.worksheets).toHaveLength(1);
+      const rows: unknown[][] = [];
+      wb.worksheets[0].eachRow({ includeEmpty: true }, (row) => {
+        const v = row.values as unknown[];
+        rows.push(FIELDS.map((_, i) => v[i + 1] ?? null));
+      });
+      return rows;
+    };
+
+    it.each([
+      `asOf=${TODAY}`,
+      'asOf=2023-06-30&unit=U-500102-001',
+      'asOf=2023-06-30&rule=signing&status=overdue',
+      'asOf=2023-06-30&status=late&from=2021-01-01&to=2022-12-31',
+      'asOf=2021-10-20&rule=filing',
+    ])('holds exactly the rows of the JSON answer (%s), with Chinese headers', async (query) => {
+      const json = await allJson(query);
+      expect(json.length).toBeGreaterThan(0);
+      const [head, ...rows] = await sheet(query);
+      expect(head[0]).toContain('合同编号');
+      expect(head[4]).toContain('采购单位');
+      expect(head[11]).toContain('状态');
+      expect(rows).toEqual(json.map((v) => FIELDS.map((f) => v[f] ?? null)));
+      // and of the CSV export
+      const csv = await get(`/v1/violations?${query}`, inspector, { accept: 'text/csv' });
+      expect(csv.body.toString('utf8').trim().split('\r\n')).toHaveLength(json.length + 1);
+    });
+
+    it('the whole feed has violations to export; a region-limited inspector gets only its own', async () => {
+      const all = await sheet(`asOf=${TODAY}`);
+      expect(all.length).toBeGreaterThan(40);
+      const mine = await sheet(`asOf=${TODAY}`, inspector500230);
+      const want = await allJson(`asOf=${TODAY}`, inspector500230);
+      expect(want.length).toBeGreaterThan(0);
+      expect(mine.slice(1)).toEqual(want.map((v) => FIELDS.map((f) => v[f] ?? null)));
+      expect(new Set(mine.slice(1).map((r) => r[5]))).toEqual(new Set(['500230']));
+      // with no violation: the header row only
+      expect(await sheet('asOf=2000-01-01')).toHaveLength(1);
+      // bad filters are refused as for JSON
+      const bad = await get('/v1/violations?status=pending', inspector, { accept: XLSX });
+      expect([bad.status, bad.body.code]).toEqual([400, 'REQUEST.VALIDATION_FAILED']);
     });
   });
 });

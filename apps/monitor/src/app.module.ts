@@ -22,6 +22,7 @@ import { PoliciesController } from './policies/policies.controller';
 import { DeadlinesController } from './deadlines/deadlines.controller';
 import { KafkaModule } from './kafka/kafka.module';
 import { OcdsModule } from './ocds/ocds.module';
+import { AuthConfigController } from './dashboard/auth-config.controller';
 import { SmePaymentController } from './sme-payment/sme-payment.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 
@@ -78,6 +79,7 @@ export class AppModule {
         ExemptionsController,
         AdminController,
         PoliciesController,
+        AuthConfigController,
         DashboardController,
         DeadlinesController,
         SmePaymentController,

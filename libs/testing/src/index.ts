@@ -3,3 +3,4 @@ export * from './builders';
 export * from './history-generator';
 export * from './kafka-harness';
 export * from './ocds-schema';
+export * from './browser-harness';

@@ -20,7 +20,7 @@ const OVERDUE_COLUMNS: XlsxColumn<SmeOverdueItem>[] = [
   { header: '逾期未支付金额（元） unpaid', value: (r) => r.unpaid, width: 18 },
 ];
 
-const csvCell = (v: string | number | null) => {
+const csvCell = (v: string | number | boolean | null) => {
   const s = v === null ? '' : String(v);
   return /[",\r\n]/.test(s) || /^[=+\-@\t\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
