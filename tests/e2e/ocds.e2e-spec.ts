@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ComplianceProjector, PROJECTION_NAME, ProjectorDaemon } from '@app/projections';
 import { creditCode, ev, ocdsValidators } from '@app/testing';
 import { Client } from 'pg';
+import { catchUpFully } from '../support/catch-up';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { auth, bearer, TEST_JWT_SECRET, TEST_PLATFORM_ID, tokenFor } from '../support/auth';
 
@@ -74,18 +74,7 @@ describe('OCDS in and out (e2e)', () => {
   };
   const eventCount = async () =>
     Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM events')).rows[0].n);
-  // gap-safe reads wait for every older transaction of the cluster (other suites' too):
-  // catch up until the checkpoint has reached the head of the store
-  const catchUp = async () => {
-    const daemon = t.app.get(ProjectorDaemon);
-    const projector = t.app.get(ComplianceProjector);
-    for (let i = 0; ; i++) {
-      await daemon.catchUp();
-      if ((await projector.lag(PROJECTION_NAME)).behind === 0) return;
-      if (i > 1200) throw new Error('the projector did not catch up');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const catchUp = () => catchUpFully(t.app, 1200);
   const statuses = (a: ImportAnswer) => a.releases.flatMap((r) => r.results.map((x) => x.status));
 
   describe('the hand-made package', () => {
@@ -567,7 +556,7 @@ function generated(n: number, base: number, prefix: string): string[] {
             id: 'b',
             name: `单位 ${unit}`,
             identifier: { id: unit },
-            details: { regionCode: k % 2 ? '500102' : '500103' },
+            details: { regionCode: k % 2 ? '500102' : '500104' },
             roles: ['buyer'],
           },
           {

@@ -18,7 +18,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 /**
  * Serves the built dashboard (SPEC §9) at `/`: its files, and index.html for every other
  * page path (deep links such as /units/{code} are routes of the single-page app). Paths of
- * the service (/v1, /docs, /health, /metrics) are never touched, so an unknown /v1 route
+ * the service (/v1, /docs, /health, /metrics, /ocds) are never touched, so an unknown /v1 route
  * stays a JSON 404. Vite's hashed files under /assets/ never change: cached for a year;
  * index.html is revalidated on every load (no-cache) so a new build is picked up at once.
  * When the dashboard was not built, page paths answer 503 with a message saying how.

@@ -3,9 +3,12 @@ import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../config';
 
-/** Paths of the service itself; everything else belongs to the web dashboard (SPEC §9). */
+/**
+ * Paths of the service itself (`/ocds`: our OCDS extension's files); everything else belongs to
+ * the web dashboard (SPEC §9).
+ */
 export function isServicePath(path: string, docsPath = 'docs'): boolean {
-  return /^\/(v1|health|metrics)(\/|$)/.test(path) || path.startsWith(`/${docsPath}`);
+  return /^\/(v1|health|metrics|ocds)(\/|$)/.test(path) || path.startsWith(`/${docsPath}`);
 }
 
 /**
