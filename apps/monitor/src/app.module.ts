@@ -21,6 +21,7 @@ import { AdminController } from './admin/admin.controller';
 import { PoliciesController } from './policies/policies.controller';
 import { DeadlinesController } from './deadlines/deadlines.controller';
 import { KafkaModule } from './kafka/kafka.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -66,6 +67,7 @@ export class AppModule {
         IngestionModule,
         ProjectionsModule,
         KafkaModule,
+        WebhooksModule,
       ],
       controllers: [
         HealthController,

@@ -4,6 +4,7 @@ import { CalendarApplied1732600000004 } from './1732600000004-calendar-applied';
 import { ReadModelDrift1732600000005 } from './1732600000005-read-model-drift';
 import { PolicyLayers1732600000006 } from './1732600000006-policy-layers';
 import { OpenDeadlines1732600000150 } from './1732600000150-open-deadlines';
+import { Webhooks1732600000151 } from './1732600000151-webhooks';
 
 /** The read-model migrations, in order (they run after the event store's). */
 export const READ_MODEL_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const READ_MODEL_MIGRATIONS = [
   ReadModelDrift1732600000005,
   PolicyLayers1732600000006,
   OpenDeadlines1732600000150,
+  Webhooks1732600000151,
 ];
