@@ -46,7 +46,8 @@ describe('bench generator', () => {
       return n;
     };
     const none = emptyStats();
-    const zero = 'signing=0,announcement=0,filing=0,acceptance=0,payment=0,prepayment=0';
+    const zero =
+      'signing=0,announcement=0,filing=0,acceptance=0,payment=0,prepayment=0,smePayment=0';
     count(generateEvents({ contracts: 200, violations: parseViolations(zero) }, none));
     expect(none.late).toEqual({});
     expect(none.overdue).toEqual({});

@@ -5,6 +5,9 @@
  * suppliers of which ~70 % are SMEs, and contracts with realistic lifecycles:
  * award → signing → announcement & filing → invoices & payments → performance → acceptance
  * (some terminated, some with a failed acceptance, a few with a retracted wrong payment).
+ * SME contracts carry the SME payment terms of SPEC §7 now and then (an agreed term, a few
+ * over the lawful 60 days, an agreed interest rate, delivery as the payment condition), and
+ * their final payment is on time, late or never made per the `smePayment` rate.
  * Each rule is violated at a configurable rate, as late (fulfilled after the deadline) or
  * overdue (never fulfilled); deadlines are computed with the official working-day calendar
  * so that "on time" and "late" are exact. Business dates span 2021–2025, holidays included
@@ -66,6 +69,7 @@ export const DEFAULT_OPTIONS: GeneratorOptions = {
     payment: 0.15,
     prepayment: 0.25,
     intention: 0, // the generator sends no procurement notices
+    smePayment: 0.2,
   },
   overdueShare: 0.25,
   utcShare: 0.05,
@@ -460,9 +464,24 @@ export function* generateEvents(
       : rnd() < 0.7
         ? threshold
         : int(threshold, 60);
+    // SME payment terms (SPEC §7): an agreed term (a few unlawful ones over 60 days), a rate,
+    // delivery as the payment condition
+    const termRoll = rnd();
+    const agreedTerm = !sme
+      ? undefined
+      : termRoll < 0.02
+        ? 90
+        : termRoll < 0.2
+          ? int(15, 60)
+          : undefined;
+    const smeRate = sme && rnd() < 0.2 ? pick(['0.0365', '0.0600', '0.1095']) : undefined;
+    const onDelivery = sme && rnd() < 0.1;
     add(S, 'ContractSigned', {
       amount: fen(amountFen),
       ...(rnd() < 0.6 ? { prepaymentRatio: `0.${String(prepPercent).padStart(2, '0')}` } : {}),
+      ...(agreedTerm !== undefined && { paymentTermDays: agreedTerm }),
+      ...(smeRate !== undefined && { lateInterestRate: smeRate }),
+      ...(onDelivery && { paymentCondition: 'delivery' }),
     });
     const ann = fulfil('announcement', S, wd(S, 2));
     record('announcement', ann.outcome);
@@ -479,14 +498,41 @@ export function* generateEvents(
     let invoiceNo = 0;
     let paymentNo = 0;
     let paid = 0;
-    /** an invoice and (per the payment rule) its payment; `cond` = the day payment conditions are met */
-    const invoiceAndPay = (day: number, cond: number, amount: number, stage: string) => {
+    /** the day the payments made reached the amount so far (null once one is never made) */
+    let paidThrough: number | null = S;
+    /**
+     * An invoice and (per the payment rule) its payment; `cond` = the day payment conditions
+     * are met; `sme` (the SME final payment) pays by the SME deadline (`by`), or on a given
+     * day (`on`; null: never).
+     */
+    const invoiceAndPay = (
+      day: number,
+      cond: number,
+      amount: number,
+      stage: string,
+      sme?: { by: number } | { on: number | null },
+    ) => {
       const inv = `FP${year}${String(index + 1).padStart(7, '0')}-${++invoiceNo}`;
       add(day, 'InvoiceReceived', { invoiceNo: inv, amount: fen(amount), stage });
       const start = Math.max(day, cond);
-      const pay = fulfil('payment', start, wd(start, 5));
+      const payDeadline = wd(start, 5);
+      let pay = fulfil('payment', start, payDeadline);
+      if (sme) {
+        const on =
+          'on' in sme
+            ? sme.on === null
+              ? null
+              : Math.max(sme.on, start)
+            : pay.day === null
+              ? Math.max(start, sme.by)
+              : Math.max(start, Math.min(pay.day, sme.by));
+        pay = { day: on, outcome: on === null ? 'overdue' : on <= payDeadline ? 'met' : 'late' };
+      }
       record('payment', pay.outcome);
-      if (pay.day === null) return;
+      if (pay.day === null) {
+        paidThrough = null;
+        return;
+      }
       const payment = () => ({
         paymentId: `ZF${year}${String(index + 1).padStart(7, '0')}-${++paymentNo}`,
         kind: stage,
@@ -501,8 +547,10 @@ export function* generateEvents(
         const fix = wd(pay.day, 1);
         add(fix, 'EventRetracted', { retractedEventId: wrong.eventId, reason: '金额录入错误' });
         add(fix, 'PaymentMade', { ...payment(), amount: fen(amount) }, true);
+        if (paidThrough !== null) paidThrough = Math.max(paidThrough, fix);
       } else {
         add(pay.day, 'PaymentMade', { ...payment(), amount: fen(amount) });
+        if (paidThrough !== null) paidThrough = Math.max(paidThrough, pay.day);
       }
       paid += amount;
     };
@@ -534,10 +582,31 @@ export function* generateEvents(
         acc = { day: onWorking(P + 2), outcome: P + 2 <= accDeadline ? 'met' : 'late' };
     }
     record('acceptance', acc.outcome);
-    if (acc.day === null) return finish(out);
+    // SME payment clock (SPEC §7): delivery, or the passed acceptance — the acceptance
+    // deadline when acceptance is late or never comes
+    const smeStart = onDelivery
+      ? P
+      : acc.day !== null && acc.day <= accDeadline
+        ? acc.day
+        : accDeadline;
+    const smeTerm = Math.min(agreedTerm ?? 30, 60);
+    const smeDeadline = dn(cal.nextWorkingDayOnOrAfter(ds(smeStart + smeTerm)).date);
+    if (acc.day === null) {
+      if (sme) record('smePayment', 'overdue');
+      return finish(out);
+    }
     add(acc.day, 'AcceptanceCompleted', { passed: true });
     const rest = amountFen - paid;
-    if (rest > 0) invoiceAndPay(onWorking(acc.day + int(0, 10)), acc.day, rest, 'final');
+    const invoiceDay = onWorking(acc.day + int(0, 10));
+    if (sme) {
+      const target = fulfil('smePayment', smeStart, smeDeadline);
+      const how = target.outcome === 'met' ? { by: smeDeadline } : { on: target.day };
+      if (rest > 0) invoiceAndPay(invoiceDay, acc.day, rest, 'final', how);
+      const full: number | null = paidThrough;
+      record('smePayment', full === null ? 'overdue' : full <= smeDeadline ? 'met' : 'late');
+    } else if (rest > 0) {
+      invoiceAndPay(invoiceDay, acc.day, rest, 'final');
+    }
     return finish(out);
   }
 

@@ -254,6 +254,14 @@ describe('authentication and authorization (e2e)', () => {
         call: g('/v1/deadlines?within=5'),
         status: { none: 401, ...DENY, inspector: 200 },
       },
+      'get /v1/reports/sme-overdue': {
+        call: g('/v1/reports/sme-overdue?year=2021'),
+        status: { none: 401, ...DENY, inspector: 200 },
+      },
+      'get /v1/units/:unitCode/payment-performance': {
+        call: g(`/v1/units/${UNIT_X.code}/payment-performance?from=2021-01-01&to=2021-12-31`),
+        status: { none: 401, ...DENY, inspector: 200 },
+      },
       'get /v1/contracts/:contractId': {
         call: g(`/v1/contracts/${C_AX}${q}`),
         status: { none: 401, ...DENY, inspector: 200, supplier: 200 },
@@ -325,6 +333,14 @@ describe('authentication and authorization (e2e)', () => {
       'get /v1/admin/webhooks/:id/deliveries': {
         call: g(`/v1/admin/webhooks/${NO_WEBHOOK}/deliveries`),
         status: { none: 401, ...DENY, admin: 404 },
+      },
+      'get /v1/me': {
+        call: g('/v1/me'),
+        status: { none: 401, platform: 200, inspector: 200, supplier: 200, admin: 200 },
+      },
+      'get /v1/overview': {
+        call: g(`/v1/overview${q}`),
+        status: { none: 401, ...DENY, inspector: 200 },
       },
       'get /health': {
         call: g('/health'),

@@ -22,6 +22,8 @@ import { PoliciesController } from './policies/policies.controller';
 import { DeadlinesController } from './deadlines/deadlines.controller';
 import { KafkaModule } from './kafka/kafka.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { SmePaymentController } from './sme-payment/sme-payment.controller';
+import { DashboardController } from './dashboard/dashboard.controller';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -76,7 +78,9 @@ export class AppModule {
         ExemptionsController,
         AdminController,
         PoliciesController,
+        DashboardController,
         DeadlinesController,
+        SmePaymentController,
       ],
     };
   }

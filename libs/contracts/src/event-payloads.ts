@@ -21,6 +21,8 @@ import {
   PAYMENT_KINDS,
   PROCUREMENT_METHODS,
   RULE_IDS,
+  PAYMENT_CONDITIONS,
+  type PaymentCondition,
   SUPPLIER_SIZES,
   type EventType,
   type InvoiceStage,
@@ -29,7 +31,7 @@ import {
   type RuleId,
   type SupplierSize,
 } from './event-types';
-import { RATIO_PATTERN } from './money';
+import { RATE_PATTERN, RATIO_PATTERN } from './money';
 import { IsCreditCode, IsMoney } from './validators';
 
 const CODE = /^[A-Za-z0-9._:/-]{1,64}$/;
@@ -139,6 +141,39 @@ export class ContractSignedData {
   @Min(1)
   @Max(60)
   acceptanceWorkingDays?: number;
+
+  @ApiPropertyOptional({
+    enum: PAYMENT_CONDITIONS,
+    default: 'acceptance',
+    description:
+      'what starts the SME payment clock (保障中小企业款项支付条例 arts. 9, 10): passed acceptance (default) or delivery (PerformanceCompleted)',
+  })
+  @IsOptional()
+  @IsIn(PAYMENT_CONDITIONS)
+  paymentCondition?: PaymentCondition;
+
+  @ApiPropertyOptional({
+    example: 45,
+    description:
+      'the payment term the contract agrees, in calendar days (art. 9: at most 60; a longer one is flagged PAYMENT_TERM.OVER_LIMIT and counted as 60); default 30',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  paymentTermDays?: number;
+
+  @ApiPropertyOptional({
+    example: '0.0365',
+    description:
+      'agreed annual late-payment interest rate, decimal 0-1 (daily = annual / 360); without it 0.05% a day (art. 17)',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(RATE_PATTERN, {
+    message: 'lateInterestRate must be a decimal string from 0 to 1 with at most 8 decimals',
+  })
+  lateInterestRate?: string;
 }
 
 export class ContractAnnouncedData {

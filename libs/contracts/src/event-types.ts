@@ -32,7 +32,10 @@ export type InvoiceStage = (typeof INVOICE_STAGES)[number];
 export const PAYMENT_KINDS = INVOICE_STAGES;
 export type PaymentKind = InvoiceStage;
 
-/** Rule ids of SPEC §3 and §6 (`intention`: procurement intention published in time). */
+/**
+ * Rule ids of SPEC §3, §6 and §7 (`intention`: procurement intention published in time;
+ * `smePayment`: an SME paid within 30/60 days, 保障中小企业款项支付条例).
+ */
 export const RULE_IDS = [
   'signing',
   'announcement',
@@ -41,7 +44,12 @@ export const RULE_IDS = [
   'payment',
   'prepayment',
   'intention',
+  'smePayment',
 ] as const;
+
+/** What starts the SME payment clock (SPEC §7, 保障中小企业款项支付条例 arts. 9, 10). */
+export const PAYMENT_CONDITIONS = ['acceptance', 'delivery'] as const;
+export type PaymentCondition = (typeof PAYMENT_CONDITIONS)[number];
 export type RuleId = (typeof RULE_IDS)[number];
 
 /** Procurement methods of a procurement notice (SPEC §6, 政府采购法 art. 26). */

@@ -19,4 +19,6 @@ export function moneyProblem(value: unknown): string | null {
 }
 
 /** Agreed prepayment ratio: a decimal string from 0 to 1 with at most 4 decimals. */
+/** An annual interest rate as a decimal string from 0 to 1, at most 8 decimals ("0.0365"). */
+export const RATE_PATTERN = /^(0(\.\d{1,8})?|1(\.0{1,8})?)$/;
 export const RATIO_PATTERN = /^(0(\.\d{1,4})?|1(\.0{1,4})?)$/;

@@ -4,7 +4,15 @@ import { yuanToFen } from './money';
 export type SupplierSize = 'large' | 'medium' | 'small' | 'micro';
 export type InvoiceStage = 'prepayment' | 'progress' | 'final';
 export type RuleId =
-  'signing' | 'announcement' | 'filing' | 'acceptance' | 'payment' | 'prepayment' | 'intention';
+  | 'signing'
+  | 'announcement'
+  | 'filing'
+  | 'acceptance'
+  | 'payment'
+  | 'prepayment'
+  | 'intention'
+  | 'smePayment';
+export type PaymentCondition = 'acceptance' | 'delivery';
 
 interface FactBase {
   eventId: string;
@@ -48,6 +56,12 @@ export type ContractFact = FactBase &
         prepaymentRatio?: string;
         /** the acceptance period the contract states (working days, 1–60) */
         acceptanceWorkingDays?: number;
+        /** what starts the SME payment clock (SPEC §7); acceptance when absent */
+        paymentCondition?: PaymentCondition;
+        /** the payment term the contract agrees, calendar days (SPEC §7: at most 60) */
+        paymentTermDays?: number;
+        /** agreed annual late-payment interest rate, decimal string 0–1 */
+        lateInterestRate?: string;
       }
     | { type: 'ContractAnnounced'; url?: string }
     | { type: 'ContractFiled' }
@@ -121,6 +135,9 @@ export function toFact(e: StoredEventLike): ContractFact {
         ...(typeof d.acceptanceWorkingDays === 'number' && {
           acceptanceWorkingDays: d.acceptanceWorkingDays,
         }),
+        ...(d.paymentCondition === 'delivery' && { paymentCondition: 'delivery' as const }),
+        ...(typeof d.paymentTermDays === 'number' && { paymentTermDays: d.paymentTermDays }),
+        ...(typeof d.lateInterestRate === 'string' && { lateInterestRate: d.lateInterestRate }),
       };
     case 'ContractAnnounced':
       return { ...base, type: e.type, url: opt('url') };

@@ -39,3 +39,5 @@ export * from './queries/obligation-exists.query';
 export * from './queries/calendar-years.query';
 export * from './queries/get-policies.query';
 export * from './queries/database-ping.query';
+export * from './queries/overview.query';
+export * from './queries/sme-payment.query';

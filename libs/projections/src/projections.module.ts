@@ -25,6 +25,11 @@ import { ListViolationsHandler } from './queries/list-violations.query-handler';
 import { ListDeadlinesHandler } from './queries/list-deadlines.query-handler';
 import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
+import { GetOverviewHandler } from './queries/overview.query-handler';
+import {
+  PaymentPerformanceHandler,
+  SmeOverdueReportHandler,
+} from './queries/sme-payment.query-handler';
 
 @Module({
   imports: [CqrsModule],
@@ -86,6 +91,9 @@ import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-ha
     GetCalendarYearsHandler,
     GetPoliciesHandler,
     PingDatabaseHandler,
+    GetOverviewHandler,
+    SmeOverdueReportHandler,
+    PaymentPerformanceHandler,
   ],
   exports: [
     CalendarService,

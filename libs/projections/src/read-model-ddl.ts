@@ -36,7 +36,10 @@ export function readModelDdl(schema: string): string[] {
        prep_exempted_on     date,
        data_quality         jsonb NOT NULL DEFAULT '[]'::jsonb,
        stream_version       integer NOT NULL,
-       updated_at           timestamptz NOT NULL DEFAULT now()
+       updated_at           timestamptz NOT NULL DEFAULT now(),
+       payment_condition    text,
+       payment_term_days    integer,
+       late_interest_rate   text
      )`,
     `CREATE INDEX contracts_unit_idx ON ${s}.contracts (unit_code)`,
     `CREATE INDEX contracts_supplier_idx ON ${s}.contracts (supplier_credit_code)`,
@@ -73,6 +76,8 @@ export function readModelDdl(schema: string): string[] {
     // Obligations whose status as of T is not their final one (settled_on > T): the only rows a
     // unit ranking reads one by one; everything settled comes from unit_rule_counts.
     `CREATE INDEX obligations_settled_idx ON ${s}.obligations (settled_on)`,
+    // a unit's obligations of one rule by deadline (SME interest, disclosure, payment performance)
+    `CREATE INDEX obligations_rule_unit_deadline_idx ON ${s}.obligations (rule, unit_code, deadline)`,
     // Open obligations by deadline (GET /v1/deadlines, the notification sweep): "open,
     // deadline between today and today + N working days" is a range scan of the first, and
     // of the second for one unit. Fulfilment, exemption and termination leave it.

@@ -38,6 +38,9 @@ export function rowsOf(a: ContractAssessment, streamVersion: number) {
     data_quality: a.dataQuality,
     stream_version: streamVersion,
     updated_at: new Date().toISOString(),
+    payment_condition: a.smePayment?.condition ?? null,
+    payment_term_days: a.smePayment?.agreedTermDays ?? null,
+    late_interest_rate: a.smePayment?.annualRate ?? null,
   };
   const obligations = a.obligations.map((o) => ({
     contract_id: a.contractId,

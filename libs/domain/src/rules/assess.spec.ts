@@ -655,6 +655,7 @@ describe('contract summary', () => {
       prepayment: null,
       invoices: [],
       payments: [],
+      smePayment: null,
       dataQuality: [],
     });
   });

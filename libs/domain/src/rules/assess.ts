@@ -5,6 +5,7 @@ import type { WorkCalendar } from '../work-calendar';
 import { DataQualityCodes as Q } from './data-quality';
 import { ruleDeadline, RULES, type RuleDefinition } from './definitions';
 import { allocatePayments } from './payments';
+import { paidInFullOn, termDaysOf, SME_PAYMENT, type SmePaymentTerms } from './sme-payment';
 import { BUILT_IN_POLICIES, periodOf, ruleInForce, type PolicyLayer } from './policies';
 import type {
   ContractAssessment,
@@ -100,6 +101,12 @@ export function assessContract(
   const { invoices, payments } = allocatePayments(c.invoices, c.payments, flag);
   obligations.push(...paymentObligations(invoices, c, ctx));
   if (amountFen !== undefined) flagExcessOverContract(invoices, payments, amountFen, flag);
+  // like the region, the supplier's size and the agreed terms are the contract's, from its
+  // whole history: the obligation has the same dates as of any day (the read models hold the
+  // whole history's)
+  const smePayment = smePaymentTerms(award, signed, c.signed !== undefined, flag);
+  const sme = smePayment && smePaymentObligation(smePayment, c, obligations, payments, ctx);
+  if (sme) obligations.push(sme);
 
   const endedOn = earliest(c.performed?.date, c.terminated?.date);
   const prepayment = c.signed
@@ -130,6 +137,7 @@ export function assessContract(
     prepayment,
     invoices,
     payments,
+    smePayment,
     dataQuality,
   };
 }
@@ -365,6 +373,87 @@ function paymentObligations(
     out.push(o);
   }
   return out;
+}
+
+/**
+ * The SME payment terms (SPEC §7) when the award names an SME (size medium, small or micro;
+ * art. 3: as declared at award): what starts the clock, the term counted, the interest rate
+ * agreed, the amount owed. Flags a term over the lawful 60 days (art. 9).
+ */
+function smePaymentTerms(
+  award: FactOf<'AwardNoticeIssued'> | undefined,
+  signed: FactOf<'ContractSigned'> | undefined,
+  signedByNow: boolean,
+  flag: Flag,
+): SmePaymentTerms | null {
+  if (!award || !isSme(award.supplier.size)) return null;
+  const agreed = signed?.paymentTermDays ?? null;
+  if (signedByNow && agreed !== null && agreed > SME_PAYMENT.maxTermDays) {
+    flag({
+      code: Q.PAYMENT_TERM_OVER_LIMIT,
+      message: `payment term of ${agreed} days agreed with an SME: at most ${SME_PAYMENT.maxTermDays} (保障中小企业款项支付条例 art. 9); counted as ${SME_PAYMENT.maxTermDays}`,
+      eventId: signed!.eventId,
+    });
+  }
+  return {
+    condition: signed?.paymentCondition ?? 'acceptance',
+    agreedTermDays: agreed,
+    termDays: termDaysOf(agreed),
+    annualRate: signed?.lateInterestRate ?? null,
+    owedFen: signed?.amountFen ?? award.awardAmountFen,
+  };
+}
+
+/**
+ * The SME payment obligation (SPEC §7), once its clock has started: at delivery
+ * (`paymentCondition: "delivery"`), else at the passed acceptance — or at the acceptance
+ * deadline in force when acceptance is late or has not happened by then (art. 10 ¶2:
+ * 拖延验收的，付款期限自约定的验收期限届满之日起算). With no acceptance deadline in force (the
+ * national layer, a contract stating no acceptance period) only a passed acceptance starts it.
+ * The period is the term counted, in calendar days, moved off a rest day (民法典 art. 203);
+ * fulfilled the day all payments of the contract reach the contract amount.
+ */
+function smePaymentObligation(
+  terms: SmePaymentTerms,
+  c: ContractFacts,
+  deadlines: readonly AssessedObligation[],
+  payments: readonly PaymentTrack[],
+  ctx: RuleContext,
+): AssessedObligation | null {
+  let start: BusinessDate | undefined;
+  let provisional = false;
+  if (terms.condition === 'delivery') {
+    start = c.performed?.date;
+  } else {
+    const acceptance = deadlines.find((o) => o.rule === 'acceptance');
+    if (c.accepted && (!acceptance || c.accepted.date <= acceptance.deadline)) {
+      start = c.accepted.date;
+    } else if (acceptance) {
+      start = acceptance.deadline;
+      provisional = acceptance.provisional;
+    }
+  }
+  if (start === undefined) return null;
+  const r = ruleInForce(ctx.layers, 'smePayment', ctx.region, start);
+  if (!r || !('period' in r.setting)) return null;
+  const { n } = r.setting.period;
+  // the contract's own term (capped at 60) where it states one, else the law's
+  const days = terms.agreedTermDays !== null || n === 'contract' ? terms.termDays : n;
+  const d = ruleDeadline('smePayment', start, { unit: 'calendarDays', n: days }, ctx.cal);
+  const paid = payments.map((p) => ({ date: p.date, amountFen: p.amountFen }));
+  return {
+    rule: 'smePayment',
+    key: 'smePayment',
+    startedOn: start,
+    deadline: d.date,
+    fulfilledOn: terms.owedFen <= 0n ? start : paidInFullOn(terms.owedFen, paid),
+    exemptedOn: null,
+    cancelledOn: null,
+    provisional: provisional || d.provisional,
+    workingDayRule: false,
+    policy: r.policy,
+    source: r.source,
+  };
 }
 
 /** Flags the invoice, and the payment, with which the running total exceeds the contract. */

@@ -20,6 +20,8 @@ export const DataQualityCodes = {
   PAYMENT_EXCEEDS_CONTRACT: 'PAYMENT.EXCEEDS_CONTRACT',
   EXEMPTION_UNKNOWN_OBLIGATION: 'EXEMPTION.UNKNOWN_OBLIGATION',
   RETRACTION_TARGET_NOT_RECEIVED: 'RETRACTION.TARGET_NOT_RECEIVED',
+  /** an SME contract agrees a payment term over 60 days (保障中小企业款项支付条例 art. 9) */
+  PAYMENT_TERM_OVER_LIMIT: 'PAYMENT_TERM.OVER_LIMIT',
 } as const;
 
 export type DataQualityCode = (typeof DataQualityCodes)[keyof typeof DataQualityCodes];

@@ -28,6 +28,8 @@ export interface RuleDefinition {
   deadline: 'after' | 'before' | 'target';
   /** the period a contract may state for itself (a setting `{period: {n: 'contract'}}`) */
   contractPeriod?: 'acceptanceWorkingDays';
+  /** national law in force in every region: only the national layer may set it */
+  nationalOnly?: true;
 }
 
 export const RULES: Readonly<Record<RuleId, RuleDefinition>> = {
@@ -73,6 +75,14 @@ export const RULES: Readonly<Record<RuleId, RuleDefinition>> = {
     startsAt: 'ProcurementNoticePublished',
     fulfilledBy: 'ProcurementIntentionPublished, at least N days before the notice',
     deadline: 'before',
+  },
+  smePayment: {
+    id: 'smePayment',
+    startsAt:
+      'AcceptanceCompleted{passed:true}, or the acceptance deadline when acceptance is late; PerformanceCompleted with paymentCondition "delivery"',
+    fulfilledBy: 'all payments of the contract reach the contract amount',
+    deadline: 'after',
+    nationalOnly: true,
   },
 };
 

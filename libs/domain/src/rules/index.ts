@@ -5,3 +5,4 @@ export * from './policies';
 export * from './rules-doc';
 export * from './assess';
 export * from './status';
+export * from './sme-payment';

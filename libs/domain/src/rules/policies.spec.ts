@@ -41,9 +41,13 @@ describe('policy layers (SPEC §6)', () => {
       ['filing', '2023-03-21', 'national'],
       ['acceptance', '2023-04-13', 'chongqing-2021'],
       ['payment:I-1', '2023-04-12', 'chongqing-2021'], // 2023-04-05 is 清明
+      // the SME is not accepted by the acceptance deadline: its payment clock starts there
+      // (保障中小企业款项支付条例 art. 10 ¶2), 30 days → Saturday 2023-05-13 → Monday
+      ['smePayment', '2023-05-15', 'national'],
     ]);
     // Beijing and a unit without a region: national — 30 days (2023-03-31, a Friday), no
-    // acceptance without a period in the contract, no payment rule, no prepayment target
+    // acceptance without a period in the contract, no payment rule, no prepayment target; no
+    // acceptance deadline and no acceptance: the SME payment clock has not started
     for (const r of ['110105', undefined]) {
       expect(brief(h(r))).toEqual([
         ['signing', '2023-03-31', 'national'],
@@ -237,6 +241,11 @@ describe('validatePolicyLayer', () => {
       ['POLICY.INVALID', 'priority'],
     ],
     ['no rules', body({}), ['POLICY.INVALID', 'rules']],
+    [
+      'the national SME payment law in a local layer',
+      body({ smePayment: { period: { unit: 'calendarDays', n: 45 } } }),
+      ['POLICY.INVALID_SETTING', 'rules.smePayment'],
+    ],
   ])('refuses %s', (_name, input, expected) => {
     expect(problem(input)).toEqual(expected);
   });
@@ -247,6 +256,12 @@ describe('validatePolicyLayer', () => {
     expect(
       validatePolicyLayer('national', body({ signing: { off: true } }, { regions: [''] })).ok,
     ).toBe(true);
+    // the SME payment period is the national layer's to set, in calendar days only
+    const sme = (period: unknown) =>
+      validatePolicyLayer('national', body({ smePayment: { period } }, { regions: [''] }));
+    expect(sme({ unit: 'calendarDays', n: 30 }).ok).toBe(true);
+    const wd = sme({ unit: 'workingDays', n: 30 });
+    expect(wd.ok ? null : wd.problem.path).toBe('rules.smePayment.period.unit');
   });
 
   it('overlap: a shared prefix over overlapping ranges', () => {

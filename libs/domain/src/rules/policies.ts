@@ -1,6 +1,7 @@
 import { isBusinessDate, type BusinessDate } from '../business-date';
 import type { RuleId } from '../facts';
 import { RULES, type Period } from './definitions';
+import { SME_PAYMENT } from './sme-payment';
 
 /**
  * Policy layers (SPEC §6): named sets of rule settings, each with its citation, in force for
@@ -71,8 +72,16 @@ export const BUILT_IN_POLICIES: readonly PolicyLayer[] = [
         from: '2022-01-01',
         source: '财库〔2020〕10号 (units below province level, from 2022-01-01)',
       },
+      // the 2020 text (第728号, in force 2020-09-01) already had the 30/60-day rule and the
+      // interest; the revision (第802号, 2025-06-01) renumbered it: arts. 8, 9, 15 became 9, 10, 17
+      smePayment: {
+        period: { unit: 'calendarDays', n: SME_PAYMENT.defaultTermDays },
+        from: '2020-09-01',
+        source:
+          '保障中小企业款项支付条例 arts. 9, 10, 17 (国务院令第802号; arts. 8, 9, 15 of 第728号 before 2025-06-01); 民法典 art. 203',
+      },
     },
-    source: '政府采购法; 政府采购法实施条例',
+    source: '政府采购法; 政府采购法实施条例; 保障中小企业款项支付条例',
   },
   {
     id: 'chongqing-2021',
@@ -216,6 +225,12 @@ export function validatePolicyLayer(
     const def = RULES[rule as RuleId];
     const S = PolicyProblemCodes.INVALID_SETTING;
     if (!isObject(raw)) return bad(S, path, 'must be an object');
+    if (def.nationalOnly && id !== NATIONAL)
+      return bad(
+        S,
+        path,
+        `${rule} is national law in force in every region: only the national layer sets it`,
+      );
     const kinds = ['period', 'thresholdPercent', 'off'].filter((k) => k in raw);
     for (const k of Object.keys(raw))
       if (!['period', 'thresholdPercent', 'off', 'from', 'source'].includes(k))
@@ -244,6 +259,8 @@ export function validatePolicyLayer(
         return bad(S, `${path}.period.unit`, 'must be calendarDays or workingDays');
       if (def.deadline === 'before' && p.unit !== 'calendarDays')
         return bad(S, `${path}.period.unit`, `${rule} counts calendar days before its start`);
+      if (def.nationalOnly && p.unit !== 'calendarDays')
+        return bad(S, `${path}.period.unit`, `${rule} counts calendar days (SPEC §7)`);
       if (p.n === 'contract') {
         if (!def.contractPeriod)
           return bad(S, `${path}.period.n`, `${rule} has no period stated by the contract`);

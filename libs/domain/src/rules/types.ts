@@ -1,6 +1,7 @@
 import type { BusinessDate } from '../business-date';
 import type { InvoiceStage, Project, PurchasingUnit, RuleId, Supplier } from '../facts';
 import type { DataQualityCode } from './data-quality';
+import type { SmePaymentTerms } from './sme-payment';
 
 /** The rules that are deadlines (prepayment is a target, see `PrepaymentTrack`). */
 export type ObligationRule = Exclude<RuleId, 'prepayment'>;
@@ -123,5 +124,7 @@ export interface ContractAssessment {
   prepayment: (PrepaymentTrack & PolicyRef) | null;
   invoices: InvoiceTrack[];
   payments: PaymentTrack[];
+  /** the SME payment terms (SPEC §7) when the supplier is an SME; null otherwise */
+  smePayment: SmePaymentTerms | null;
   dataQuality: DataQualityFlag[];
 }

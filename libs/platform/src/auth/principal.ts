@@ -1,4 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { decodeJwt } from 'jose';
 import { hasUnstorableText, isValidCreditCode } from '@app/contracts';
 
 /** The roles of SPEC §1 (plus operations). One role per token, in the `role` claim. */
@@ -49,6 +50,23 @@ export const Principal = createParamDecorator(
 export const Scope = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): PrincipalScope | undefined =>
     ctx.switchToHttp().getRequest<WithPrincipal>().scope,
+);
+
+/**
+ * Route parameter: the `exp` claim (seconds since the epoch) of the bearer token the auth
+ * guard verified for this request; undefined on a public route. Read from the header again
+ * rather than kept on the principal, which is shared by every request with the same token.
+ */
+export const TokenExpiry = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): number | undefined => {
+    const req = ctx
+      .switchToHttp()
+      .getRequest<WithPrincipal & { headers: Record<string, unknown> }>();
+    const header = req.headers.authorization;
+    if (!req.user || typeof header !== 'string') return undefined;
+    const exp = decodeJwt(header.replace(/^Bearer[ ]+/i, '').trim()).exp;
+    return typeof exp === 'number' ? exp : undefined;
+  },
 );
 
 export const PLATFORM_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;

@@ -3,6 +3,7 @@ import { UnitSummaries1732600000002 } from './1732600000002-unit-summaries';
 import { CalendarApplied1732600000004 } from './1732600000004-calendar-applied';
 import { ReadModelDrift1732600000005 } from './1732600000005-read-model-drift';
 import { PolicyLayers1732600000006 } from './1732600000006-policy-layers';
+import { SmePayment1732600000007 } from './1732600000007-sme-payment';
 import { OpenDeadlines1732600000150 } from './1732600000150-open-deadlines';
 import { Webhooks1732600000151 } from './1732600000151-webhooks';
 
@@ -13,6 +14,7 @@ export const READ_MODEL_MIGRATIONS = [
   CalendarApplied1732600000004,
   ReadModelDrift1732600000005,
   PolicyLayers1732600000006,
+  SmePayment1732600000007,
   OpenDeadlines1732600000150,
   Webhooks1732600000151,
 ];

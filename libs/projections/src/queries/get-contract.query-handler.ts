@@ -1,5 +1,11 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { fenToYuan, OBLIGATION_RULE_IDS, prepaymentStatusAsOf } from '@app/domain';
+import {
+  fenToYuan,
+  OBLIGATION_RULE_IDS,
+  paidByFen,
+  prepaymentStatusAsOf,
+  smeLateInterestAsOf,
+} from '@app/domain';
 import { PgEventStore } from '@app/event-store';
 import { NotFoundError, ReadPool } from '@app/platform';
 import { CalendarService } from '../calendar.service';
@@ -90,6 +96,23 @@ export class GetContractHandler implements IQueryHandler<GetContractQuery> {
     }
     const unit = a.purchasingUnit;
     const sup = a.supplier;
+    const interestFen = smeLateInterestAsOf(a, q.asOf);
+    const interest = interestFen === null ? null : fenToYuan(interestFen);
+    let smePayment: ContractView['smePayment'] = null;
+    if (a.smePayment) {
+      const t = a.smePayment;
+      const paid = paidByFen(t.owedFen, a.payments, q.asOf);
+      smePayment = {
+        paymentCondition: t.condition,
+        agreedTermDays: t.agreedTermDays,
+        termDays: t.termDays,
+        lateInterestRate: t.annualRate,
+        owed: fenToYuan(t.owedFen),
+        paid: fenToYuan(paid),
+        outstanding: fenToYuan(t.owedFen - paid),
+        lateInterest: interest ?? '0.00',
+      };
+    }
     return {
       contractId: q.contractId,
       asOf: q.asOf,
@@ -102,8 +125,13 @@ export class GetContractHandler implements IQueryHandler<GetContractQuery> {
         : null,
       project: a.project ? { code: a.project.code, name: a.project.name ?? null } : null,
       amount: a.amountFen === undefined ? null : fenToYuan(a.amountFen),
-      obligations: obligations.rows.map((r) => obligationView(r, q.asOf)),
+      obligations: obligations.rows.map((r) => {
+        const v = obligationView(r, q.asOf);
+        return r.rule === 'smePayment' && interest !== null ? { ...v, lateInterest: interest } : v;
+      }),
       prepayment,
+      smePayment,
+      lateInterest: interest ?? '0.00',
       dataQuality: a.dataQuality.map((f) => ({
         code: f.code,
         message: f.message,

@@ -18,6 +18,27 @@ export interface ObligationView {
   policy: string | null;
   /** the article of that layer's setting */
   source: string | null;
+  /** `smePayment` only (SPEC §7): late interest owed as of `asOf`, yuan */
+  lateInterest?: string;
+}
+
+/** The SME payment terms and what is owed as of `asOf` (SPEC §7); null unless the supplier is an SME. */
+export interface SmePaymentView {
+  /** what starts the clock: acceptance (default) or delivery */
+  paymentCondition: string;
+  /** the term the contract states, if any (over 60 is flagged and counted as 60) */
+  agreedTermDays: number | null;
+  /** the term counted, calendar days */
+  termDays: number;
+  /** the agreed annual rate, or null: the statutory 0.05% a day */
+  lateInterestRate: string | null;
+  /** the contract amount */
+  owed: string;
+  /** payments made by `asOf` towards it */
+  paid: string;
+  outstanding: string;
+  /** late interest as of `asOf` (0.00 before the clock runs late) */
+  lateInterest: string;
 }
 
 export interface PrepaymentView {
@@ -42,6 +63,9 @@ export interface ContractView {
   amount: string | null;
   obligations: ObligationView[];
   prepayment: PrepaymentView | null;
+  smePayment: SmePaymentView | null;
+  /** late interest owed as of `asOf`, summed over the contract's obligations (SPEC §7) */
+  lateInterest: string;
   dataQuality: Array<{ code: string; message: string; eventId?: string }>;
 }
 

@@ -1,7 +1,8 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { meanHalfUp } from '@app/domain';
+import { fenToYuan, meanHalfUp } from '@app/domain';
 import { NotFoundError, ReadPool } from '@app/platform';
 import { scopeSql } from './scope';
+import { smeObligationsSql } from './sme-payment-sql';
 import { prepaymentStatusSql } from './status-sql';
 import { emptyCounts, onTimeRate, RM, RULE_ORDER, summaryCountsSql } from './unit-counts';
 import {
@@ -42,7 +43,7 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
     const h = head.rows[0];
     if (!h || h.known === 0)
       throw new NotFoundError(`purchasing unit ${q.unitCode} not found`, 'UNIT.NOT_FOUND');
-    const counts = await this.counts(q);
+    const [counts, smeLateInterest] = await Promise.all([this.counts(q), this.smeInterest(q)]);
     // Delays: only obligations that were ever late or overdue can be (the partial index of
     // the violation list); working days from the calendar's running index, looked up per row
     // (LIMIT 1 keeps them index lookups: hashing the 36,890-day calendar twice cost ~26 ms).
@@ -119,7 +120,20 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
       onTimeRate: onTimeRate(all),
       rules,
       prepayment: { sme: split('sme', '0.50'), nonSme: split('non', '0.30') },
+      smeLateInterest,
     };
+  }
+
+  /** The unit's SME late interest as of T (SPEC §7), over the obligations of the period. */
+  private async smeInterest(q: GetUnitComplianceQuery): Promise<string> {
+    const values: unknown[] = [q.unitCode, q.asOf];
+    const where = ['o.unit_code = $1', ...this.period(q, values), scopeSql(q.scope, 'o', values)];
+    const { rows } = await this.db.pool.query<{ fen: string }>(
+      `WITH ${smeObligationsSql('$2::date', where.join(' AND '))}
+       SELECT coalesce(sum(interest_fen), 0)::text AS fen FROM sme_ob`,
+      values,
+    );
+    return fenToYuan(BigInt(rows[0].fen));
   }
 
   /** Deadline period conditions (from/to filter on the deadline). */

@@ -25,7 +25,7 @@ export interface RankedUnit {
   cells: Record<string, number>;
   violations: number;
 }
-interface UnitInfo {
+export interface UnitInfo {
   unit_name: string | null;
   region: string | null;
   contracts: number;
@@ -78,24 +78,8 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
     const offset = (q.page - 1) * q.pageSize;
     const page = units.slice(offset, offset + q.pageSize);
     const missing = page.map((u) => u.unit_code).filter((c) => !info.has(c));
-    if (missing.length) {
-      // name, region and contract count from the contracts the ranking counted: awarded by
-      // asOf, in the caller's regions and the region filter, like the obligations
-      const values: unknown[] = [missing, q.asOf];
-      const where = [
-        'c.unit_code = ANY($1::text[])',
-        'c.awarded_on <= $2::date',
-        scopeSql(q.scope, 'c', values),
-      ];
-      if (q.region) where.push(`c.region LIKE $${values.push(`${q.region}%`)}`);
-      const r2 = await this.db.pool.query<UnitInfo & { unit_code: string }>(
-        `SELECT c.unit_code, (array_agg(c.unit_name ORDER BY c.awarded_on DESC NULLS LAST))[1] AS unit_name,
-                (array_agg(c.region ORDER BY c.awarded_on DESC NULLS LAST))[1] AS region, count(*)::int AS contracts
-           FROM ${RM}.contracts c WHERE ${where.join(' AND ')} GROUP BY c.unit_code`,
-        values,
-      );
-      for (const r of r2.rows) info.set(r.unit_code, r);
-    }
+    if (missing.length)
+      for (const [code, u] of await unitInfo(this.db.pool, missing, q)) info.set(code, u);
     return {
       asOf: q.asOf,
       sort: q.sort,
@@ -127,6 +111,31 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
       }),
     };
   }
+}
+
+/**
+ * Name, region and contract count of some units, from the contracts a ranking counted:
+ * awarded by asOf, in the caller's regions and the region filter, like the obligations.
+ */
+export async function unitInfo(
+  db: Sql,
+  codes: string[],
+  q: Pick<RankingFilter, 'asOf' | 'region' | 'scope'>,
+): Promise<Map<string, UnitInfo>> {
+  const values: unknown[] = [codes, q.asOf];
+  const where = [
+    'c.unit_code = ANY($1::text[])',
+    'c.awarded_on <= $2::date',
+    scopeSql(q.scope, 'c', values),
+  ];
+  if (q.region) where.push(`c.region LIKE $${values.push(`${q.region}%`)}`);
+  const { rows } = await db.query<UnitInfo & { unit_code: string }>(
+    `SELECT c.unit_code, (array_agg(c.unit_name ORDER BY c.awarded_on DESC NULLS LAST))[1] AS unit_name,
+            (array_agg(c.region ORDER BY c.awarded_on DESC NULLS LAST))[1] AS region, count(*)::int AS contracts
+       FROM ${RM}.contracts c WHERE ${where.join(' AND ')} GROUP BY c.unit_code`,
+    values,
+  );
+  return new Map(rows.map((r) => [r.unit_code, r]));
 }
 
 /** Which way reads fewer obligation rows on T, by the planner's estimates. */

@@ -1,5 +1,11 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { fenToYuan, prepaymentStatusAsOf } from '@app/domain';
+import {
+  fenToYuan,
+  obligationStatusAsOf,
+  paidByFen,
+  prepaymentStatusAsOf,
+  smeLateInterestAsOf,
+} from '@app/domain';
 import { PgEventStore } from '@app/event-store';
 import { NotFoundError, ReadPool } from '@app/platform';
 import { CalendarService } from '../calendar.service';
@@ -67,6 +73,36 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
         ORDER BY i.received_on DESC, i.contract_id, i.invoice_no`,
       [ids, q.asOf],
     );
+    const cal = this.calendar.current;
+    const smePayments = mine.flatMap((a) => {
+      if (!a.smePayment) return [];
+      const t = a.smePayment;
+      const o = a.obligations.find((x) => x.rule === 'smePayment');
+      const st = o ? obligationStatusAsOf(o, q.asOf, cal) : null;
+      const paid = paidByFen(t.owedFen, a.payments, q.asOf);
+      return [
+        {
+          contractId: a.contractId,
+          unitCode: a.purchasingUnit?.code ?? null,
+          unitName: a.purchasingUnit?.name ?? null,
+          startedOn: st ? o!.startedOn : null,
+          dueOn: st ? o!.deadline : null,
+          status: st ? st.status : 'awaiting-condition',
+          delayDays: st ? st.delayDays : 0,
+          owed: fenToYuan(t.owedFen),
+          paid: fenToYuan(paid),
+          outstanding: fenToYuan(t.owedFen - paid),
+          lateInterest: fenToYuan(smeLateInterestAsOf(a, q.asOf) ?? 0n),
+          provisional: st ? o!.provisional : false,
+          policy: o?.policy ?? null,
+          source: o?.source ?? null,
+        },
+      ];
+    });
+    const lateInterestFen = mine.reduce(
+      (sum, a) => sum + (smeLateInterestAsOf(a, q.asOf) ?? 0n),
+      0n,
+    );
     return {
       creditCode: q.creditCode,
       supplierName: mine[0]?.supplier?.name ?? null,
@@ -118,6 +154,8 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
           },
         ];
       }),
+      smePayments,
+      lateInterest: fenToYuan(lateInterestFen),
     };
   }
 }

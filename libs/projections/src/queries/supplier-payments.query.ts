@@ -36,12 +36,36 @@ export interface SupplierPrepaymentView {
   source: string;
 }
 
+/** A contract's SME payment (SPEC §7) as the supplier sees it on `asOf`. */
+export interface SupplierSmePaymentView {
+  contractId: string;
+  unitCode: string | null;
+  unitName: string | null;
+  /** the clock start; null while it has not started (awaiting acceptance or delivery) */
+  startedOn: string | null;
+  dueOn: string | null;
+  /** pending, met, late, overdue, exempted, cancelled; `awaiting-condition` before the clock */
+  status: string;
+  delayDays: number;
+  owed: string;
+  paid: string;
+  outstanding: string;
+  lateInterest: string;
+  provisional: boolean;
+  policy: string | null;
+  source: string | null;
+}
+
 export interface SupplierPaymentsView {
   creditCode: string;
   supplierName: string | null;
   asOf: string;
   invoices: SupplierInvoiceView[];
   prepayments: SupplierPrepaymentView[];
+  /** one per SME contract (SPEC §7) */
+  smePayments: SupplierSmePaymentView[];
+  /** late interest owed to the supplier as of `asOf`, over all its contracts */
+  lateInterest: string;
 }
 
 /** SPEC §4 `GET /v1/suppliers/{creditCode}/payments`. */

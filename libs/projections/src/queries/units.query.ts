@@ -82,6 +82,11 @@ export interface UnitComplianceView {
   onTimeRate: number | null;
   rules: RuleCompliance[];
   prepayment: { sme: PrepaymentSplit; nonSme: PrepaymentSplit };
+  /**
+   * late interest owed to SMEs as of `asOf` (SPEC §7), yuan: the sum of the contracts'
+   * `lateInterest` (each rounded once), over the obligations the period selects
+   */
+  smeLateInterest: string;
 }
 
 /** SPEC §4 `GET /v1/units/{unitCode}/compliance`. Period filters on the deadline. */

@@ -1,0 +1,102 @@
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { ReadPool } from '@app/platform';
+import { cheaperWay, rankUnits, unitInfo, type RankedUnit } from './list-units.query-handler';
+import {
+  GetOverviewQuery,
+  OVERVIEW_WORST_UNITS,
+  type OverviewCounts,
+  type OverviewView,
+} from './overview.query';
+import { emptyCounts, onTimeRate, RM, RULE_ORDER } from './unit-counts';
+import { UnitRankingCache } from './unit-ranking-cache';
+import type { StatusCounts } from './units.query';
+
+const STATUSES = Object.keys(emptyCounts()) as (keyof StatusCounts)[];
+
+export function overviewCounts(c: StatusCounts): OverviewCounts {
+  return {
+    counts: c,
+    total: STATUSES.reduce((a, s) => a + c[s], 0),
+    onTimeRate: onTimeRate(c),
+    open: c.pending + c.overdue,
+    overdue: c.overdue,
+    violations: c.late + c.overdue,
+  };
+}
+
+/**
+ * `GET /v1/overview`. The unit ranking of `GET /v1/units` (sorted worst first: per-unit
+ * summary corrected by the obligations not settled on asOf, or counted directly, whichever
+ * reads fewer rows) summed over its units: no obligation is read twice and the answer agrees
+ * with the ranking to the unit. Kept per (summary version, asOf, region, scope) like the
+ * ranking, so a dashboard reloading the page costs one indexed read of the version.
+ */
+@QueryHandler(GetOverviewQuery)
+export class GetOverviewHandler implements IQueryHandler<GetOverviewQuery> {
+  private readonly cache = new UnitRankingCache<RankedUnit[]>(16);
+
+  constructor(private readonly db: ReadPool) {}
+
+  async execute(q: GetOverviewQuery): Promise<OverviewView> {
+    if (q.scope?.supplierCreditCode !== undefined)
+      throw new Error('the overview is not available to a supplier scope');
+    const { rows: state } = await this.db.pool.query<{ version: string }>(
+      `SELECT version FROM ${RM}.summary_state`,
+    );
+    const key = JSON.stringify([
+      state[0]?.version ?? null,
+      q.asOf,
+      q.region ?? null,
+      q.scope?.regions ?? null,
+    ]);
+    const filter = { asOf: q.asOf, region: q.region, scope: q.scope, rule: undefined };
+    const units = await this.cache.get(key, async () =>
+      rankUnits(
+        this.db.pool,
+        { ...filter, sort: 'onTimeRate' },
+        await cheaperWay(this.db.pool, q.asOf),
+      ),
+    );
+    const all = emptyCounts();
+    const byRule = new Map<string, StatusCounts>(RULE_ORDER.map((r) => [r, emptyCounts()]));
+    const perUnit = units.map((u) => {
+      const counts = emptyCounts();
+      for (const [cell, n] of Object.entries(u.cells)) {
+        const [rule, status] = cell.split(':') as [string, keyof StatusCounts];
+        counts[status] += n;
+        all[status] += n;
+        let r = byRule.get(rule);
+        if (!r) byRule.set(rule, (r = emptyCounts()));
+        r[status] += n;
+      }
+      return { unitCode: u.unit_code, counts, violations: u.violations };
+    });
+    // sorted worst first, units with nothing due (rate null) last
+    const worst = perUnit
+      .filter((u) => onTimeRate(u.counts) !== null)
+      .slice(0, OVERVIEW_WORST_UNITS);
+    const info = worst.length
+      ? await unitInfo(
+          this.db.pool,
+          worst.map((u) => u.unitCode),
+          filter,
+        )
+      : new Map();
+    return {
+      asOf: q.asOf,
+      region: q.region ?? null,
+      totals: { ...overviewCounts(all), units: units.length },
+      rules: [...byRule].map(([rule, c]) => ({ rule, ...overviewCounts(c) })),
+      worstUnits: worst.map((u) => ({
+        unitCode: u.unitCode,
+        unitName: info.get(u.unitCode)?.unit_name ?? null,
+        region: info.get(u.unitCode)?.region ?? null,
+        onTimeRate: onTimeRate(u.counts),
+        violations: u.violations,
+        counts: u.counts,
+      })),
+      // SME late interest (SPEC §7) has no read model yet: see docs/dashboard-api.md
+      smeLateInterest: null,
+    };
+  }
+}

@@ -1,0 +1,46 @@
+import { RM } from './unit-counts';
+
+/**
+ * SME late interest (SPEC §7) in SQL, exactly as `lateInterestFen` in the domain computes it
+ * for one contract: the payments of the contract, in date order, each counted up to what is
+ * still owed; each counted fen accrues a day for every day after the deadline up to its
+ * payment day, an unpaid one up to T; a cancelled obligation accrues nothing after its
+ * cancellation day; the total of fen × days times the daily rate (agreed annual / 360, else
+ * 5/10,000), rounded half up once — in integers: div(2N + D, 2D).
+ *
+ * Returns a `WITH` list defining `sme_ob` (one row per SME obligation matching `where`, with
+ * `interest_fen`, `paid_fen` and `owed_fen` as of `t`), for the caller's SELECT. `where` is
+ * on the alias `o` (rm.obligations) and `c` (rm.contracts).
+ */
+export function smeObligationsSql(t: string, where: string): string {
+  return `sme_base AS (
+      SELECT o.contract_id, o.unit_code, o.region, o.started_on, o.deadline, o.fulfilled_on,
+             o.exempted_on, o.cancelled_on, c.unit_name, c.amount_fen AS owed_fen,
+             c.late_interest_rate,
+             CASE WHEN o.cancelled_on IS NOT NULL AND o.cancelled_on < ${t} THEN o.cancelled_on ELSE ${t} END AS end_on
+        FROM ${RM}.obligations o JOIN ${RM}.contracts c ON c.contract_id = o.contract_id
+       WHERE o.rule = 'smePayment' AND o.started_on <= ${t} AND ${where}),
+    sme_paid AS (
+      SELECT p.contract_id, p.paid_on,
+             greatest(0, least(p.amount_fen,
+               b.owed_fen - coalesce(sum(p.amount_fen) OVER (PARTITION BY p.contract_id
+                 ORDER BY p.paid_on, p.payment_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS counted,
+             b.deadline, b.end_on
+        FROM ${RM}.payments p JOIN sme_base b ON b.contract_id = p.contract_id
+       WHERE p.paid_on <= ${t} AND p.amount_fen > 0),
+    sme_sum AS (
+      SELECT contract_id, sum(counted) AS paid_fen,
+             sum(counted * greatest(0, least(paid_on, end_on) - deadline)) AS paid_fen_days
+        FROM sme_paid GROUP BY contract_id),
+    sme_ob AS (
+      SELECT b.*, coalesce(s.paid_fen, 0)::bigint AS paid_fen,
+             CASE WHEN b.late_interest_rate IS NULL
+                  THEN div(2 * x.fen_days * 5 + 10000, 20000)
+                  ELSE div(2 * x.fen_days * (b.late_interest_rate::numeric * 100000000) + 36000000000,
+                           72000000000)
+             END::bigint AS interest_fen
+        FROM sme_base b
+        LEFT JOIN sme_sum s ON s.contract_id = b.contract_id
+        CROSS JOIN LATERAL (SELECT coalesce(s.paid_fen_days, 0)
+               + greatest(b.owed_fen - coalesce(s.paid_fen, 0), 0) * greatest(0, b.end_on - b.deadline) AS fen_days) x)`;
+}
