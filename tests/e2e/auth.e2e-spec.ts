@@ -342,6 +342,18 @@ describe('authentication and authorization (e2e)', () => {
         call: g(`/v1/overview${q}`),
         status: { none: 401, ...DENY, inspector: 200 },
       },
+      'get /v1/trends': {
+        call: g(`/v1/trends${q}`),
+        status: { none: 401, ...DENY, inspector: 200 },
+      },
+      'get /v1/regions': {
+        call: g(`/v1/regions${q}`),
+        status: { none: 401, ...DENY, inspector: 200 },
+      },
+      'get /v1/platforms/lag': {
+        call: g('/v1/platforms/lag'),
+        status: { none: 401, ...DENY, inspector: 200 },
+      },
       'get /health': {
         call: g('/health'),
         status: { none: 200, platform: 200, inspector: 200, supplier: 200, admin: 200 },

@@ -116,6 +116,16 @@ describe('migrations and the read-model DDL builder', () => {
     expect(defs.filter((d) => d.indexdef.includes('DESC'))).toEqual([]);
   });
 
+  it('the event store has the BRIN index on recorded_at that GET /v1/platforms/lag reads', async () => {
+    const { rows } = await pool.query<{ indexdef: string }>(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'events'
+          AND indexname = 'events_recorded_at_brin'`,
+    );
+    expect(rows.map((r) => r.indexdef)).toEqual([
+      'CREATE INDEX events_recorded_at_brin ON public.events USING brin (recorded_at)',
+    ]);
+  });
+
   it('a database migrated by earlier texts of migrations 0001, 0002 and 0004 is brought to the same schema', async () => {
     // what those texts left: descending violation indexes (0001 as first released), the
     // per-unit rule index instead of the settled one (0002 before 6f46981), no rebuild

@@ -36,6 +36,10 @@ export const ErrorCodes = {
   WEBHOOK_URL_UNRESOLVABLE: 'WEBHOOK.URL_UNRESOLVABLE',
   // Generic HTTP
   VALIDATION_FAILED: 'REQUEST.VALIDATION_FAILED',
+  /** a period longer than the route allows (trends: 120 months; platform lag: 92 days) */
+  RANGE_TOO_LONG: 'REQUEST.RANGE_TOO_LONG',
+  /** an export larger than its format holds (an .xlsx sheet: 1,048,575 rows) */
+  EXPORT_TOO_LARGE: 'EXPORT.TOO_LARGE',
   /** a body that is not UTF-8, or a URL with U+0000 / unpaired surrogates */
   INVALID_ENCODING: 'REQUEST.INVALID_ENCODING',
   UNSUPPORTED_MEDIA_TYPE: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',

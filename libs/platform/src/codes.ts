@@ -36,6 +36,8 @@ export const HTTP_STATUS: Readonly<Record<ApiCode, number>> = {
   [ErrorCodes.WEBHOOK_URL_PRIVATE_ADDRESS]: 400,
   [ErrorCodes.WEBHOOK_URL_UNRESOLVABLE]: 400,
   [ErrorCodes.VALIDATION_FAILED]: 400,
+  [ErrorCodes.RANGE_TOO_LONG]: 400,
+  [ErrorCodes.EXPORT_TOO_LARGE]: 400,
   [ErrorCodes.INVALID_ENCODING]: 400,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
   [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,

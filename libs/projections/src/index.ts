@@ -40,4 +40,7 @@ export * from './queries/calendar-years.query';
 export * from './queries/get-policies.query';
 export * from './queries/database-ping.query';
 export * from './queries/overview.query';
+export * from './queries/trends.query';
+export * from './queries/regions.query';
+export * from './queries/platform-lag.query';
 export * from './queries/sme-payment.query';

@@ -26,6 +26,9 @@ import { ListDeadlinesHandler } from './queries/list-deadlines.query-handler';
 import { ObligationExistsHandler } from './queries/obligation-exists.query-handler';
 import { GetSupplierPaymentsHandler } from './queries/supplier-payments.query-handler';
 import { GetOverviewHandler } from './queries/overview.query-handler';
+import { GetPlatformLagHandler } from './queries/platform-lag.query-handler';
+import { GetRegionsHandler } from './queries/regions.query-handler';
+import { GetTrendsHandler } from './queries/trends.query-handler';
 import {
   PaymentPerformanceHandler,
   SmeOverdueReportHandler,
@@ -92,6 +95,9 @@ import {
     GetPoliciesHandler,
     PingDatabaseHandler,
     GetOverviewHandler,
+    GetTrendsHandler,
+    GetRegionsHandler,
+    GetPlatformLagHandler,
     SmeOverdueReportHandler,
     PaymentPerformanceHandler,
   ],

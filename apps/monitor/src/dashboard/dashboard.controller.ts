@@ -2,10 +2,21 @@ import { Controller, Get, Header, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { todayInShanghai } from '@app/domain';
-import { GetOverviewQuery, type OverviewView } from '@app/projections';
+import {
+  GetOverviewQuery,
+  GetPlatformLagQuery,
+  GetRegionsQuery,
+  GetTrendsQuery,
+  type OverviewView,
+  type PlatformLagView,
+  type RegionsView,
+  type TrendsView,
+} from '@app/projections';
+import { ErrorCodes } from '@app/contracts';
 import {
   Clock,
   Principal,
+  ValidationFailed,
   Roles,
   Scope,
   TokenExpiry,
@@ -13,7 +24,20 @@ import {
   type Role,
 } from '@app/platform';
 import { NoQuery } from '../compliance/query-params.dto';
-import { OverviewQuery } from './query-params.dto';
+import { OverviewQuery, PlatformLagQuery, RegionsQuery, TrendsQuery } from './query-params.dto';
+
+/** The longest period of the platform lag: a quarter (~3 s at 3 M events in it; docs/decisions.md). */
+export const MAX_LAG_DAYS = 92;
+
+const DAY_MS = 86_400_000;
+const dayNumber = (d: string) => Date.parse(`${d}T00:00:00Z`) / DAY_MS;
+const dateOf = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
+
+/** The longest trend: 10 years of months. */
+export const MAX_TREND_MONTHS = 120;
+
+const monthIndex = (m: string) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7)) - 1;
+const monthOf = (i: number) => `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`;
 
 /** `GET /v1/me`: who is signed in and what they may see. Never the token. */
 export interface MeView {
@@ -84,8 +108,82 @@ export class DashboardController {
     @Query() q: OverviewQuery,
     @Scope() scope: PrincipalScope | undefined,
   ): Promise<OverviewView> {
+    return this.queries.execute(new GetOverviewQuery(this.asOf(q), q.region, scope));
+  }
+
+  @Get('trends')
+  @Roles('inspector')
+  @ApiOperation({
+    summary:
+      'Per month of deadline (YYYY-MM, Asia/Shanghai): counts by status as of asOf, on-time rate',
+    description:
+      '`from` / `to` are months, inclusive; default the 12 months ending with the month of ' +
+      '`asOf`. At most 120 months: longer is 400 REQUEST.RANGE_TOO_LONG; `from` after `to` ' +
+      'is 400 REQUEST.VALIDATION_FAILED.',
+  })
+  trends(@Query() q: TrendsQuery, @Scope() scope: PrincipalScope | undefined): Promise<TrendsView> {
+    const asOf = this.asOf(q);
+    const to = q.to ?? asOf.slice(0, 7);
+    const from = q.from ?? monthOf(monthIndex(to) - 11);
+    if (from > to)
+      throw new ValidationFailed('from must not be after to', [
+        { path: 'from', message: 'from must not be after to' },
+      ]);
+    const n = monthIndex(to) - monthIndex(from) + 1;
+    if (n > MAX_TREND_MONTHS)
+      throw new ValidationFailed(
+        `a trend covers at most ${MAX_TREND_MONTHS} months; ${from}..${to} is ${n}`,
+        [{ path: 'from', message: `at most ${MAX_TREND_MONTHS} months` }],
+        ErrorCodes.RANGE_TOO_LONG,
+      );
     return this.queries.execute(
-      new GetOverviewQuery(q.asOf ?? todayInShanghai(this.clock.now()), q.region, scope),
+      new GetTrendsQuery(asOf, from, to, { region: q.region, unit: q.unit, rule: q.rule }, scope),
     );
+  }
+
+  @Get('regions')
+  @Roles('inspector')
+  @ApiOperation({
+    summary: 'Per region code and per rule: counts by status, on-time rate (the heat map)',
+  })
+  regions(
+    @Query() q: RegionsQuery,
+    @Scope() scope: PrincipalScope | undefined,
+  ): Promise<RegionsView> {
+    return this.queries.execute(new GetRegionsQuery(this.asOf(q), q.rule, scope));
+  }
+
+  @Get('platforms/lag')
+  @Roles('inspector')
+  @ApiOperation({
+    summary:
+      'Per platform and event type: how long after occurredAt events were recorded (median, p95)',
+    description:
+      'Events recorded from `from` to `to` (business dates, inclusive; default the 30 days ' +
+      'ending today). At most 92 days: longer is 400 REQUEST.RANGE_TOO_LONG. A ' +
+      'region-limited inspector counts the events of contracts in its regions.',
+  })
+  platformLag(
+    @Query() q: PlatformLagQuery,
+    @Scope() scope: PrincipalScope | undefined,
+  ): Promise<PlatformLagView> {
+    const to = q.to ?? todayInShanghai(this.clock.now());
+    const from = q.from ?? dateOf(dayNumber(to) - 29);
+    if (from > to)
+      throw new ValidationFailed('from must not be after to', [
+        { path: 'from', message: 'from must not be after to' },
+      ]);
+    const days = dayNumber(to) - dayNumber(from) + 1;
+    if (days > MAX_LAG_DAYS)
+      throw new ValidationFailed(
+        `the lag covers at most ${MAX_LAG_DAYS} days; ${from}..${to} is ${days}`,
+        [{ path: 'from', message: `at most ${MAX_LAG_DAYS} days` }],
+        ErrorCodes.RANGE_TOO_LONG,
+      );
+    return this.queries.execute(new GetPlatformLagQuery(from, to, scope));
+  }
+
+  private asOf(q: { asOf?: string }): string {
+    return q.asOf ?? todayInShanghai(this.clock.now());
   }
 }

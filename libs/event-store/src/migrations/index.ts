@@ -1,5 +1,10 @@
 import { EventStore1732600000000 } from './1732600000000-event-store';
 import { AuditKeys1732600000003 } from './1732600000003-audit-keys';
+import { EventsRecordedAt1732600000011 } from './1732600000011-events-recorded-at';
 
 /** The event store's migrations, in order (they run before the read models'). */
-export const EVENT_STORE_MIGRATIONS = [EventStore1732600000000, AuditKeys1732600000003];
+export const EVENT_STORE_MIGRATIONS = [
+  EventStore1732600000000,
+  AuditKeys1732600000003,
+  EventsRecordedAt1732600000011,
+];

@@ -1,4 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { fenToYuan } from '@app/domain';
+import type { Sql } from '@app/event-store';
 import { ReadPool } from '@app/platform';
 import { cheaperWay, rankUnits, unitInfo, type RankedUnit } from './list-units.query-handler';
 import {
@@ -7,6 +9,8 @@ import {
   type OverviewCounts,
   type OverviewView,
 } from './overview.query';
+import { scopeSql } from './scope';
+import { smeObligationsSql } from './sme-payment-sql';
 import { emptyCounts, onTimeRate, RM, RULE_ORDER } from './unit-counts';
 import { UnitRankingCache } from './unit-ranking-cache';
 import type { StatusCounts } from './units.query';
@@ -33,7 +37,7 @@ export function overviewCounts(c: StatusCounts): OverviewCounts {
  */
 @QueryHandler(GetOverviewQuery)
 export class GetOverviewHandler implements IQueryHandler<GetOverviewQuery> {
-  private readonly cache = new UnitRankingCache<RankedUnit[]>(16);
+  private readonly cache = new UnitRankingCache<{ units: RankedUnit[]; interestFen: bigint }>(16);
 
   constructor(private readonly db: ReadPool) {}
 
@@ -50,13 +54,15 @@ export class GetOverviewHandler implements IQueryHandler<GetOverviewQuery> {
       q.scope?.regions ?? null,
     ]);
     const filter = { asOf: q.asOf, region: q.region, scope: q.scope, rule: undefined };
-    const units = await this.cache.get(key, async () =>
-      rankUnits(
-        this.db.pool,
-        { ...filter, sort: 'onTimeRate' },
-        await cheaperWay(this.db.pool, q.asOf),
-      ),
-    );
+    const { units, interestFen } = await this.cache.get(key, async () => {
+      const [units, interestFen] = await Promise.all([
+        cheaperWay(this.db.pool, q.asOf).then((way) =>
+          rankUnits(this.db.pool, { ...filter, sort: 'onTimeRate' }, way),
+        ),
+        smeLateInterestFen(this.db.pool, q),
+      ]);
+      return { units, interestFen };
+    });
     const all = emptyCounts();
     const byRule = new Map<string, StatusCounts>(RULE_ORDER.map((r) => [r, emptyCounts()]));
     const perUnit = units.map((u) => {
@@ -95,8 +101,20 @@ export class GetOverviewHandler implements IQueryHandler<GetOverviewQuery> {
         violations: u.violations,
         counts: u.counts,
       })),
-      // SME late interest (SPEC §7) has no read model yet: see docs/dashboard-api.md
-      smeLateInterest: null,
+      smeLateInterest: fenToYuan(interestFen),
     };
   }
+}
+
+/** SME late interest (SPEC §7) on asOf of the obligations of the units in view, in fen. */
+async function smeLateInterestFen(db: Sql, q: GetOverviewQuery): Promise<bigint> {
+  const values: unknown[] = [q.asOf];
+  const where = ['o.unit_code IS NOT NULL', scopeSql(q.scope, 'o', values)];
+  if (q.region) where.push(`o.region LIKE $${values.push(`${q.region}%`)}`);
+  const { rows } = await db.query<{ fen: string }>(
+    `WITH ${smeObligationsSql('$1::date', where.join(' AND '))}
+     SELECT coalesce(sum(interest_fen), 0)::text AS fen FROM sme_ob`,
+    values,
+  );
+  return BigInt(rows[0].fen);
 }

@@ -35,10 +35,11 @@ export interface OverviewView {
   /** the units with the lowest on-time rate (most violations first on a tie), at most 5 */
   worstUnits: OverviewUnit[];
   /**
-   * SME late interest (SPEC §7, art. 17) over the units in view, a yuan string; null while the
-   * read model has no late-interest figure (not yet built).
+   * SME late interest (SPEC §7, art. 17) on asOf over the units in view, a yuan string: the
+   * sum of their `GET /v1/units/{code}/compliance` `smeLateInterest` (and of the contracts'
+   * `lateInterest`).
    */
-  smeLateInterest: string | null;
+  smeLateInterest: string;
 }
 
 /** How many units `worstUnits` lists. */

@@ -27,16 +27,25 @@ export function onTimeRate(c: StatusCounts): number | null {
  * `(unit_code, rule, status, n)` of the obligations as of day `t` (a SQL expression), from the
  * per-unit summary: each obligation counted under its final status, and those not settled on
  * `t` moved from it to their status on `t` (or out, if not started yet). `whereU` / `whereO`
- * restrict the summary rows (alias u) and the obligations (alias o) alike.
+ * restrict the summary rows (alias u) and the obligations (alias o) alike. With `byRegion`,
+ * also per region code (`''` for a unit without one), as the summary keeps it.
  */
-export function summaryCountsSql(t: string, whereU: string, whereO: string): string {
-  return `SELECT unit_code, rule, status, sum(n)::int AS n FROM (
-      SELECT u.unit_code, u.rule, u.status, u.n FROM ${RM}.unit_rule_counts u
+export function summaryCountsSql(
+  t: string,
+  whereU: string,
+  whereO: string,
+  byRegion = false,
+): string {
+  const uRegion = byRegion ? ' u.region,' : '';
+  const oRegion = byRegion ? ` coalesce(o.region, '') AS region,` : '';
+  const groups = byRegion ? '1, 2, 3, 4' : '1, 2, 3';
+  return `SELECT unit_code,${byRegion ? ' region,' : ''} rule, status, sum(n)::int AS n FROM (
+      SELECT u.unit_code,${uRegion} u.rule, u.status, u.n FROM ${RM}.unit_rule_counts u
        WHERE u.n <> 0 AND ${whereU}
       UNION ALL
-      SELECT o.unit_code, o.rule, c.status, c.n FROM ${RM}.obligations o
+      SELECT o.unit_code,${oRegion} o.rule, c.status, c.n FROM ${RM}.obligations o
        CROSS JOIN LATERAL (VALUES (o.final_status, -1), (obligation_status(
          o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, ${t}), 1)) c(status, n)
        WHERE o.settled_on > ${t} AND o.unit_code IS NOT NULL AND ${whereO} AND c.status IS NOT NULL
-    ) x GROUP BY 1, 2, 3 HAVING sum(n) <> 0`;
+    ) x GROUP BY ${groups} HAVING sum(n) <> 0`;
 }

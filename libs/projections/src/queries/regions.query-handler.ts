@@ -1,0 +1,74 @@
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { ReadPool } from '@app/platform';
+import { overviewCounts } from './overview.query-handler';
+import { GetRegionsQuery, type RegionsView } from './regions.query';
+import { scopeSql } from './scope';
+import { emptyCounts, RULE_ORDER, summaryCountsSql } from './unit-counts';
+import type { StatusCounts } from './units.query';
+
+/**
+ * `GET /v1/regions`: the per-unit summary by region (`unit_rule_counts` is kept per unit,
+ * region, rule and final status), corrected for the obligations not settled on asOf — the
+ * counting of the unit ranking, so a region's figures are the sum of its units' there.
+ */
+@QueryHandler(GetRegionsQuery)
+export class GetRegionsHandler implements IQueryHandler<GetRegionsQuery> {
+  constructor(private readonly db: ReadPool) {}
+
+  async execute(q: GetRegionsQuery): Promise<RegionsView> {
+    if (q.scope?.supplierCreditCode !== undefined)
+      throw new Error('region figures are not available to a supplier scope');
+    const values: unknown[] = [q.asOf];
+    const filters = (alias: string): string => {
+      const w: string[] = [];
+      if (q.rule) w.push(`${alias}.rule = $${values.push(q.rule)}`);
+      w.push(scopeSql(q.scope, alias, values));
+      return w.join(' AND ');
+    };
+    const { rows } = await this.db.pool.query<{
+      unit_code: string;
+      region: string;
+      rule: string;
+      status: keyof StatusCounts;
+      n: number;
+    }>(summaryCountsSql('$1::date', filters('u'), filters('o'), true), values);
+    const regions = new Map<
+      string,
+      { units: Set<string>; all: StatusCounts; rules: Map<string, StatusCounts> }
+    >();
+    for (const r of rows) {
+      if (r.status === null || r.n === 0) continue;
+      let g = regions.get(r.region);
+      if (!g) {
+        const rules = RULE_ORDER.filter((x) => !q.rule || x === q.rule);
+        g = {
+          units: new Set(),
+          all: emptyCounts(),
+          rules: new Map(rules.map((x) => [x, emptyCounts()])),
+        };
+        regions.set(r.region, g);
+      }
+      g.units.add(r.unit_code);
+      g.all[r.status] += r.n;
+      let c = g.rules.get(r.rule);
+      if (!c) g.rules.set(r.rule, (c = emptyCounts()));
+      c[r.status] += r.n;
+    }
+    const codes = [...regions.keys()].sort((a, b) =>
+      a === '' ? 1 : b === '' ? -1 : a < b ? -1 : a > b ? 1 : 0,
+    );
+    return {
+      asOf: q.asOf,
+      rule: q.rule ?? null,
+      items: codes.map((code) => {
+        const g = regions.get(code)!;
+        return {
+          region: code === '' ? null : code,
+          units: g.units.size,
+          ...overviewCounts(g.all),
+          rules: [...g.rules].map(([rule, c]) => ({ rule, ...overviewCounts(c) })),
+        };
+      }),
+    };
+  }
+}
