@@ -5,9 +5,10 @@
  * (500, 500, 200: one delivery id, nothing after the 200), history, metrics, the pause after
  * 24 h of failures and resume, deletion.
  */
-import { NotificationSweep, ProjectorDaemon, type SweepResult } from '@app/projections';
+import { NotificationSweep, type SweepResult } from '@app/projections';
 import { creditCode, ev, type Envelope } from '@app/testing';
 import { auth } from '../support/auth';
+import { catchUpToHead } from '../support/catch-up';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { signatureValid, until, WebhookReceiver } from '../support/webhook-receiver';
 
@@ -40,7 +41,7 @@ describe('webhooks (e2e)', () => {
   const send = async (events: Envelope[]) => {
     const r = await call('POST', '/v1/events', events, 'platform' as never);
     expect(r.body.results.filter((x: { status: string }) => x.status !== 'accepted')).toEqual([]);
-    await t.app.get(ProjectorDaemon).catchUp();
+    await catchUpToHead(t.app);
   };
   const sweep = async (): Promise<SweepResult> => {
     for (;;) {
