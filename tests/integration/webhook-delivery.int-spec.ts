@@ -250,11 +250,11 @@ describe('webhook delivery: crashes, two instances, database outage', () => {
         LOG_LEVEL: 'error',
       });
       apps.push(app);
-      let outage: Promise<void> | null = null;
+      const cut: { outage: Promise<void> | null } = { outage: null };
       receiver.answer = async (r) => {
-        if (r.path === '/k4' && !outage) {
+        if (r.path === '/k4' && !cut.outage) {
           // the first request cuts the database off for 3 s, then answers
-          outage = (async () => {
+          cut.outage = (async () => {
             await proxy.stop();
             await new Promise((res) => setTimeout(res, 3000));
             await proxy.restart();
@@ -271,8 +271,8 @@ describe('webhook delivery: crashes, two instances, database outage', () => {
         90_000,
         'all delivered after the outage',
       );
-      expect(outage).not.toBeNull();
-      await outage;
+      expect(cut.outage).not.toBeNull();
+      await cut.outage;
       await new Promise((r) => setTimeout(r, 500));
       const got = receiver.at('/k4');
       expect(new Set(got.map((r) => r.deliveryId)).size).toBe(20);
