@@ -22,6 +22,7 @@ import { PoliciesController } from './policies/policies.controller';
 import { DeadlinesController } from './deadlines/deadlines.controller';
 import { KafkaModule } from './kafka/kafka.module';
 import { AuthConfigController } from './dashboard/auth-config.controller';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { SmePaymentController } from './sme-payment/sme-payment.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 
@@ -69,6 +70,7 @@ export class AppModule {
         IngestionModule,
         ProjectionsModule,
         KafkaModule,
+        WebhooksModule,
       ],
       controllers: [
         HealthController,
