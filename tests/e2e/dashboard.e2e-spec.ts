@@ -8,7 +8,9 @@
 import ExcelJS from 'exceljs';
 import { businessDateOf, fenToYuan, rateDown, yuanToFen } from '@app/domain';
 import { ComplianceProjector, PROJECTION_NAME, ProjectorDaemon } from '@app/projections';
+import { ReadPool } from '@app/platform';
 import { creditCode, ev, sampleHistories, type Envelope } from '@app/testing';
+import { countRegions } from '../../libs/projections/src/queries/regions.query-handler';
 import { bearer, tokenFor } from '../support/auth';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -513,6 +515,25 @@ describe('dashboard read APIs (e2e)', () => {
       async (asOf) => {
         const os = await obligationsOn(asOf);
         await check(asOf, os, `/v1/regions?asOf=${asOf}`);
+        // the two ways of counting (summary corrected, or direct) agree row for row
+        const pool = t.app.get(ReadPool).pool;
+        const norm = (
+          rows: Array<{
+            unit_code: string;
+            region: string;
+            rule: string;
+            status: string | null;
+            n: number;
+          }>,
+        ) =>
+          rows
+            .filter((r) => r.status !== null && r.n !== 0)
+            .map((r) => `${r.unit_code}|${r.region}|${r.rule}|${r.status}|${r.n}`)
+            .sort();
+        for (const rule of [undefined, 'signing'])
+          expect(norm(await countRegions(pool, { asOf, rule }, 'summary'))).toEqual(
+            norm(await countRegions(pool, { asOf, rule }, 'direct')),
+          );
         await check(
           asOf,
           os.filter((o) => o.rule === 'filing'),
