@@ -97,7 +97,10 @@ export async function sampleIds(
   return { units: units.map((r) => r.unit_code), contracts: contracts.map((r) => r.contract_id) };
 }
 
-/** The four endpoints, "as of today" (no asOf) and at a historical date. */
+/**
+ * The four read endpoints, "as of today" (no asOf) and at a historical date; the SME
+ * disclosure and payment performance of the year before it.
+ */
 export function queryTargets(
   ids: { units: string[]; contracts: string[] },
   historical: string,
@@ -128,5 +131,19 @@ export function queryTargets(
       paths: ids.contracts.map((c) => `/v1/contracts/${encodeURIComponent(c)}${q('')}`),
     });
   }
+  // SME payment (SPEC §7): the annual disclosure (as of 31 December) and a year of payment
+  // performance per unit; their dates are in the query, not asOf
+  const year = Number(historical.slice(0, 4)) - 1;
+  targets.push({
+    name: `GET /v1/reports/sme-overdue (year ${year})`,
+    paths: [`/v1/reports/sme-overdue?year=${year}`],
+  });
+  targets.push({
+    name: `GET /v1/units/{code}/payment-performance (${year})`,
+    paths: ids.units.map(
+      (u) =>
+        `/v1/units/${encodeURIComponent(u)}/payment-performance?from=${year}-01-01&to=${year}-12-31`,
+    ),
+  });
   return targets;
 }

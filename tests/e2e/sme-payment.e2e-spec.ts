@@ -233,6 +233,41 @@ describe('SME payment (SPEC §7, e2e)', () => {
     }
   });
 
+  it('rankings, violations and their CSV count smePayment like every rule', async () => {
+    const asOf = '2025-12-31';
+    const all = await contractsOn(asOf);
+    const byUnit = new Map<string, Record<string, number>>();
+    const violations: string[] = [];
+    for (const c of all) {
+      const o = sme(c);
+      if (!o || !c.purchasingUnit) continue;
+      const u = byUnit.get(c.purchasingUnit.code) ?? {};
+      u[o.status] = (u[o.status] ?? 0) + 1;
+      byUnit.set(c.purchasingUnit.code, u);
+      if (o.status === 'late' || o.status === 'overdue') violations.push(c.contractId);
+    }
+    expect(violations.length).toBeGreaterThan(10);
+    const ranking = await get(`/v1/units?asOf=${asOf}&rule=smePayment&pageSize=500`);
+    expect(ranking.status).toBe(200);
+    for (const item of ranking.body.items) {
+      const want = byUnit.get(item.unitCode) ?? {};
+      const got = item.rules.smePayment ?? {};
+      for (const st of ['met', 'late', 'overdue', 'pending', 'exempted', 'cancelled'])
+        expect([item.unitCode, st, got[st] ?? 0]).toEqual([item.unitCode, st, want[st] ?? 0]);
+    }
+    const listed: string[] = [];
+    for (let page = 1; ; page++) {
+      const v = await get(`/v1/violations?asOf=${asOf}&rule=smePayment&pageSize=500&page=${page}`);
+      expect(v.status).toBe(200);
+      listed.push(...v.body.items.map((i: { contractId: string }) => i.contractId));
+      if (!v.body.hasMore) break;
+    }
+    expect(listed.sort()).toEqual(violations.sort());
+    const csv = await get(`/v1/violations?asOf=${asOf}&rule=smePayment`, inspector, 'text/csv');
+    const lines = csv.body.toString('utf8').trim().split('\r\n');
+    expect(lines.length - 1).toBe(violations.length);
+  });
+
   it('the annual disclosure agrees with the contract answers on 31 December, in JSON, CSV and .xlsx', async () => {
     for (const year of [2024, 2025]) {
       const all = await contractsOn(`${year}-12-31`);
