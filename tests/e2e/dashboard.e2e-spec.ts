@@ -797,4 +797,26 @@ describe('dashboard read APIs (e2e)', () => {
       expect([bad.status, bad.body.code]).toEqual([400, 'REQUEST.VALIDATION_FAILED']);
     });
   });
+
+  it('the OpenAPI document describes the routes, their parameters and the .xlsx answer', async () => {
+    const doc = (await get('/docs/openapi.json')).body;
+    const op = (p: string) => doc.paths[p]?.get;
+    for (const [p, params] of [
+      ['/v1/me', []],
+      ['/v1/overview', ['asOf', 'region']],
+      ['/v1/trends', ['asOf', 'from', 'to', 'region', 'unit', 'rule']],
+      ['/v1/regions', ['asOf', 'rule']],
+      ['/v1/platforms/lag', ['from', 'to']],
+    ] as const) {
+      expect([p, op(p)?.tags]).toEqual([p, ['dashboard']]);
+      expect([p, (op(p).parameters ?? []).map((x: { name: string }) => x.name).sort()]).toEqual([
+        p,
+        [...params].sort(),
+      ]);
+      expect(op(p).responses['200'].content['application/json'].schema.example).toBeDefined();
+    }
+    expect(Object.keys(op('/v1/violations').responses['200'].content)).toContain(
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
+  });
 });
