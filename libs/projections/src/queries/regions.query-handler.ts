@@ -13,7 +13,7 @@ import type { StatusCounts } from './units.query';
  * summary (`unit_rule_counts` is kept per unit, region, rule and final status) corrected for
  * the obligations not settled on asOf, or, far back where most are not settled yet, every
  * obligation started by asOf directly (`cheaperWay` chooses; at 2 M obligations the summary
- * way took ~0.1 s for a recent day and ~2.5 s for one 4½ years back) — so a region's figures
+ * way took ~0.1 s for a recent day and ~3 s for one 4½ years back, the direct way ~1.5 s there) — so a region's figures
  * are the sum of its units' there.
  */
 @QueryHandler(GetRegionsQuery)
