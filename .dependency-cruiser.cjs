@@ -43,6 +43,14 @@ module.exports = {
       from: { path: '^(apps|libs)/', pathNot: ['^libs/testing/', '\\.spec\\.ts$'] },
       to: { path: '^libs/testing/' },
     },
+    {
+      name: 'dashboard-is-a-client',
+      comment:
+        'the web dashboard talks only to /v1 (ARCHITECTURE.md convention 13): it imports nothing of the service or its libraries',
+      severity: 'error',
+      from: { path: '^apps/dashboard/' },
+      to: { path: '^(libs|apps/monitor)/' },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

@@ -21,6 +21,7 @@ import { AdminController } from './admin/admin.controller';
 import { PoliciesController } from './policies/policies.controller';
 import { DeadlinesController } from './deadlines/deadlines.controller';
 import { KafkaModule } from './kafka/kafka.module';
+import { AuthConfigController } from './dashboard/auth-config.controller';
 import { SmePaymentController } from './sme-payment/sme-payment.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 
@@ -76,6 +77,7 @@ export class AppModule {
         ExemptionsController,
         AdminController,
         PoliciesController,
+        AuthConfigController,
         DashboardController,
         DeadlinesController,
         SmePaymentController,

@@ -22,6 +22,7 @@ import bodyParser from 'body-parser';
 import type { Request } from 'express';
 import { DataQualityCodes } from '@app/domain';
 import { AppModule, type AppModuleOptions } from './app.module';
+import { serveDashboard } from './dashboard/serve-dashboard';
 
 /**
  * Builds the Nest application (used by main.ts and by the e2e tests). Every Nest Logger logs
@@ -40,6 +41,7 @@ export async function createApp(
   app.use(requestLogMiddleware);
   applyHttpSecurity(app, opts.config, 'docs');
   app.use(refuseUnstorableUrls);
+  serveDashboard(app, opts.config);
   // JSON bodies of every route but POST /v1/events, which reads its own after authentication
   // (see request-body.ts). Invalid UTF-8 is refused, never replaced with U+FFFD.
   app.use(

@@ -36,6 +36,27 @@ export interface AppConfig {
   rateLimit: { ingestPerMin: number; queryPerMin: number };
   /** Origins allowed by CORS; empty = CORS closed (no CORS headers at all). */
   corsOrigins: string[];
+  /** The web dashboard served at `/` (SPEC §9). */
+  dashboard: {
+    /** DASHBOARD_DIR: the built dashboard; unset = `dist/dashboard` beside the service */
+    dir?: string;
+    /** sign-in through an OpenID Connect provider (authorization code + PKCE); unset = off */
+    oidc?: OidcConfig;
+  };
+}
+
+/**
+ * OIDC_ISSUER / OIDC_CLIENT_ID (both or neither): the dashboard signs in through this provider
+ * (a public client, authorization code with PKCE) and sends its access token to the API, which
+ * verifies it like any other RS256 token (JWT_JWKS_URL or JWT_PUBLIC_KEY: the provider's keys).
+ */
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  /** OIDC_SCOPE, default `openid` */
+  scope: string;
+  /** OIDC_RESOURCE (RFC 8707 resource indicator the page asks a token for); default JWT_AUDIENCE */
+  resource?: string;
 }
 
 /**
@@ -161,7 +182,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       queryPerMin: int(env, 'RATE_LIMIT_QUERY_PER_MIN', 1200, 1, 100_000_000),
     },
     corsOrigins: corsOrigins(env),
+    dashboard: dashboardConfig(env),
   };
+}
+
+function dashboardConfig(env: NodeJS.ProcessEnv): AppConfig['dashboard'] {
+  const dir = env.DASHBOARD_DIR ? path.resolve(env.DASHBOARD_DIR) : undefined;
+  const issuer = env.OIDC_ISSUER || undefined;
+  const clientId = env.OIDC_CLIENT_ID || undefined;
+  if ((issuer === undefined) !== (clientId === undefined))
+    throw new ConfigError('set OIDC_ISSUER and OIDC_CLIENT_ID together (or neither)');
+  if (issuer === undefined || clientId === undefined) return { ...(dir ? { dir } : {}) };
+  if (!isHttpsOrLoopback(issuer))
+    throw new ConfigError('OIDC_ISSUER must be an https:// URL (http:// only on a loopback host)');
+  if (!env.JWT_JWKS_URL && !env.JWT_PUBLIC_KEY)
+    throw new ConfigError(
+      "OIDC_ISSUER needs the provider's keys: set JWT_JWKS_URL (or JWT_PUBLIC_KEY) so its tokens are accepted",
+    );
+  if (!/^[\x21-\x7e]{1,256}$/.test(clientId))
+    throw new ConfigError('OIDC_CLIENT_ID must be 1-256 printable ASCII characters');
+  const scope = env.OIDC_SCOPE || 'openid';
+  if (!/^[\x21-\x7e]+( [\x21-\x7e]+)*$/.test(scope) || scope.length > 512)
+    throw new ConfigError('OIDC_SCOPE must be space-separated scope names');
+  const resource = env.OIDC_RESOURCE || env.JWT_AUDIENCE || undefined;
+  if (resource !== undefined && resource.length > 512)
+    throw new ConfigError('OIDC_RESOURCE must be at most 512 characters');
+  return {
+    ...(dir ? { dir } : {}),
+    oidc: { issuer, clientId, scope, ...(resource !== undefined ? { resource } : {}) },
+  };
+}
+
+function isHttpsOrLoopback(raw: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return false;
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && loopback);
 }
 
 // Values of secret variables are never echoed in these messages.
@@ -180,7 +240,8 @@ function authConfig(env: NodeJS.ProcessEnv, dataDir: string, hasDatabaseUrl: boo
   if (secret !== undefined && secret.length < MIN_JWT_SECRET_LENGTH) {
     throw new ConfigError(`JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters`);
   }
-  const issuer = env.JWT_ISSUER || undefined;
+  // an OIDC provider's tokens carry its issuer: checked unless JWT_ISSUER says otherwise
+  const issuer = env.JWT_ISSUER || env.OIDC_ISSUER || undefined;
   const audience = env.JWT_AUDIENCE || undefined;
   if (issuer !== undefined && issuer.length > 512)
     throw new ConfigError('JWT_ISSUER must be at most 512 characters');

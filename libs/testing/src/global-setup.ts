@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startEmbeddedPostgres } from '../../platform/src/embedded-postgres';
 import { kafkaSuitesSelected, startTestKafka, type StartedKafka } from './kafka-harness';
+import { browserSuitesSelected, ensureDashboardBuilt } from './browser-harness';
 
 /** Where the test PostgreSQL came from, for the log and teardown. */
 interface Started {
@@ -50,13 +51,18 @@ async function startPostgres(): Promise<void> {
   );
 }
 
-/** PostgreSQL as above; then Kafka when a Kafka suite is selected (see kafka-harness.ts). */
+/**
+ * PostgreSQL as above; the built dashboard when a browser suite is selected (see
+ * browser-harness.ts); then Kafka when a Kafka suite is selected (see kafka-harness.ts).
+ */
 export default async function globalSetup(globalConfig?: {
   rootDir?: string;
   testPathPatterns?: { patterns?: readonly string[] };
 }): Promise<void> {
   await startPostgres();
   const rootDir = globalConfig?.rootDir ?? path.resolve(__dirname, '../../..');
+  if (browserSuitesSelected(rootDir, globalConfig?.testPathPatterns?.patterns ?? []))
+    ensureDashboardBuilt(rootDir);
   if (!kafkaSuitesSelected(rootDir, globalConfig?.testPathPatterns?.patterns ?? [])) {
     process.env.TEST_KAFKA_UNAVAILABLE = 'not started: no Kafka suite among the selected paths';
     return;
