@@ -38,7 +38,7 @@ import {
 } from './lib/ingest';
 import { checkpoint, migrate, sql, startCluster } from './lib/pg';
 import { measureLatency, queryTargets, sampleIds, type LatencyResult } from './lib/queries';
-import { projectorCatchUp, rawRead } from './lib/read';
+import { projectorCatchUp, projectorCatchUpWithSubscriptions, rawRead } from './lib/read';
 import {
   fmt,
   machine,
@@ -394,6 +394,16 @@ async function main(): Promise<void> {
           results.projector = pr;
           scope.projector = 'whole feed';
           show('projector', pr);
+          log('projector catch-up again, with webhook subscriptions (notifications decided) …');
+          const pn = await projectorCatchUpWithSubscriptions(storeUrl, projectorBatch);
+          results.projectorNotify = pn;
+          scope.projectorNotify = 'whole feed';
+          show('projector + notifications', pn);
+          log(
+            `notifications decided during catch-up: ${fmt(pn.decided)} (${fmt(pn.decidedPerSec)}/s); ` +
+              `projector ${fmt(pn.eventsPerSec)} events/s with subscriptions vs ${fmt(pr.eventsPerSec)} without ` +
+              `(${fmt((1 - pn.eventsPerSec / pr.eventsPerSec) * 100, 1)} % slower)`,
+          );
         }
         await sql(storeUrl, 'ANALYZE');
       }
@@ -478,6 +488,7 @@ async function main(): Promise<void> {
   add('naive TypeORM save()', 'naive', ['rawCopy', 'COPY']);
   add('raw read (read limit)', 'rawRead');
   add('projector catch-up', 'projector', ['rawRead', 'raw read']);
+  add('projector + notifications', 'projectorNotify', ['projector', 'projector']);
   console.log(
     '\n' + table(['measure', 'events', 'seconds', 'events/s', 'ratio', 'part of the feed'], rows),
   );
@@ -586,6 +597,9 @@ async function main(): Promise<void> {
     naiveEventsPerSec: rate('naive'),
     rawReadEventsPerSec: rate('rawRead'),
     projectorEventsPerSec: rate('projector'),
+    projectorWithSubscriptionsEventsPerSec: rate('projectorNotify'),
+    notificationsDecidedPerSec:
+      (results.projectorNotify as { decidedPerSec?: number } | undefined)?.decidedPerSec ?? null,
     queryP95Ms,
     peakRssMb,
     ratios: {

@@ -1,6 +1,6 @@
 import QueryStream from 'pg-query-stream';
 import { PgEventStore } from '@app/event-store';
-import { CalendarService, ComplianceProjector } from '@app/projections';
+import { CalendarService, ComplianceProjector, NotificationDecider } from '@app/projections';
 import { LIVE_TARGET } from '../../libs/projections/src/projector';
 import type { Throughput } from './ingest';
 import { pool } from './pg';
@@ -50,13 +50,20 @@ export async function rawRead(url: string, batchSize = 5000): Promise<Throughput
 export async function projectorCatchUp(
   url: string,
   batchSize: number,
+  notifications?: NotificationDecider,
 ): Promise<Throughput & { batches: number }> {
   const p = pool(url, 4);
   try {
     const store = new PgEventStore(p);
     const cal = new CalendarService(p);
     await cal.ensureTable();
-    const projector = new ComplianceProjector(p, store, () => cal.current);
+    const projector = new ComplianceProjector(
+      p,
+      store,
+      () => cal.current,
+      undefined,
+      notifications,
+    );
     let events = 0;
     let batches = 0;
     const t0 = now();
@@ -77,4 +84,60 @@ export async function projectorCatchUp(
   } finally {
     await p.end();
   }
+}
+
+/** Subscriptions the notification bench decides for (the URL is never sent to: they are deleted after). */
+const BENCH_SUBSCRIPTIONS = [
+  // every kind, every unit: each open, overdue or late obligation matches
+  {
+    events: ['obligation.due_soon', 'obligation.overdue', 'obligation.fulfilled_late'],
+    region: null,
+  },
+  // overdue only, one region prefix
+  { events: ['obligation.overdue'], region: '5001' },
+];
+
+/**
+ * The projector's cost with subscriptions: the read models and checkpoint emptied, two
+ * subscriptions stored with `since` 2021-01-01 (so the feed's whole history counts, not only
+ * what passes from today on: an upper bound), and the same catch-up run with the notification
+ * decider; then the subscriptions are deleted and their deliveries cancelled, so a service
+ * started on this store afterwards sends nothing.
+ */
+export async function projectorCatchUpWithSubscriptions(
+  url: string,
+  batchSize: number,
+): Promise<Throughput & { batches: number; decided: number; decidedPerSec: number }> {
+  const p = pool(url, 2);
+  try {
+    await p.query(`TRUNCATE rm.obligations, rm.invoices, rm.payments, rm.allocations, rm.contracts,
+                          rm.unit_rule_counts`);
+    await p.query(`DELETE FROM projection_checkpoints`);
+    await p.query(`DELETE FROM webhook_deliveries`);
+    await p.query(`DELETE FROM webhook_subscriptions`);
+    for (const s of BENCH_SUBSCRIPTIONS)
+      await p.query(
+        `INSERT INTO webhook_subscriptions
+           (id, url, secret, events, region, due_soon_working_days, since, created_at, created_by)
+         VALUES (gen_random_uuid(), 'http://127.0.0.1:9/bench', 'bench', $1, $2, 3, '2021-01-01', now(), 'bench')`,
+        [s.events, s.region],
+      );
+  } finally {
+    await p.end();
+  }
+  const decider = new NotificationDecider(() => Date.now(), 'http://127.0.0.1:3000');
+  const r = await projectorCatchUp(url, batchSize, decider);
+  const q = pool(url, 1);
+  try {
+    await q.query(`UPDATE webhook_subscriptions SET state = 'deleted', deleted_at = now()`);
+    await q.query(`UPDATE webhook_deliveries SET status = 'cancelled'`);
+  } finally {
+    await q.end();
+  }
+  return {
+    ...r,
+    decided: decider.decided,
+    decidedPerSec: decider.decided / r.seconds,
+    note: `${r.note}, ${BENCH_SUBSCRIPTIONS.length} subscriptions (since 2021-01-01)`,
+  };
 }

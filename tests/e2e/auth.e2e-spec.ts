@@ -32,6 +32,7 @@ const UNIT_Y = { code: 'U-AUTH-Y', name: '丰都县卫生健康委员会', regio
 const C_AX = 'AUTH-A-X-1'; // supplier A, region X
 const C_BY = 'AUTH-B-Y-1'; // supplier B, region Y
 const C_NONE = 'AUTH-DOES-NOT-EXIST';
+const NO_WEBHOOK = '00000000-0000-4000-8000-000000000000';
 
 const now = () => Math.floor(Date.now() / 1000);
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -310,6 +311,33 @@ describe('authentication and authorization (e2e)', () => {
         // what the dashboard's sign-in page reads before it has a token
         call: g('/v1/auth/config'),
         status: { none: 200, platform: 200, inspector: 200, supplier: 200, admin: 200 },
+      },
+      'post /v1/admin/webhooks': {
+        // an invalid body: the admin passes the guard and meets validation (400), nothing stored
+        call: (token) => withToken(request(t.url).post('/v1/admin/webhooks'), token).send({}),
+        status: { none: 401, ...DENY, admin: 400 },
+      },
+      'get /v1/admin/webhooks': {
+        call: g('/v1/admin/webhooks'),
+        status: { none: 401, ...DENY, admin: 200 },
+      },
+      'get /v1/admin/webhooks/:id': {
+        call: g(`/v1/admin/webhooks/${NO_WEBHOOK}`),
+        status: { none: 401, ...DENY, admin: 404 },
+      },
+      'delete /v1/admin/webhooks/:id': {
+        call: (token) =>
+          withToken(request(t.url).delete(`/v1/admin/webhooks/${NO_WEBHOOK}`), token),
+        status: { none: 401, ...DENY, admin: 404 },
+      },
+      'post /v1/admin/webhooks/:id/resume': {
+        call: (token) =>
+          withToken(request(t.url).post(`/v1/admin/webhooks/${NO_WEBHOOK}/resume`), token),
+        status: { none: 401, ...DENY, admin: 404 },
+      },
+      'get /v1/admin/webhooks/:id/deliveries': {
+        call: g(`/v1/admin/webhooks/${NO_WEBHOOK}/deliveries`),
+        status: { none: 401, ...DENY, admin: 404 },
       },
       'get /v1/me': {
         call: g('/v1/me'),

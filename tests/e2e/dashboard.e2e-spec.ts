@@ -8,7 +8,9 @@
 import ExcelJS from 'exceljs';
 import { businessDateOf, fenToYuan, rateDown, yuanToFen } from '@app/domain';
 import { ComplianceProjector, PROJECTION_NAME, ProjectorDaemon } from '@app/projections';
+import { ReadPool } from '@app/platform';
 import { creditCode, ev, sampleHistories, type Envelope } from '@app/testing';
+import { countRegions } from '../../libs/projections/src/queries/regions.query-handler';
 import { bearer, tokenFor } from '../support/auth';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -513,6 +515,25 @@ describe('dashboard read APIs (e2e)', () => {
       async (asOf) => {
         const os = await obligationsOn(asOf);
         await check(asOf, os, `/v1/regions?asOf=${asOf}`);
+        // the two ways of counting (summary corrected, or direct) agree row for row
+        const pool = t.app.get(ReadPool).pool;
+        const norm = (
+          rows: Array<{
+            unit_code: string;
+            region: string;
+            rule: string;
+            status: string | null;
+            n: number;
+          }>,
+        ) =>
+          rows
+            .filter((r) => r.status !== null && r.n !== 0)
+            .map((r) => `${r.unit_code}|${r.region}|${r.rule}|${r.status}|${r.n}`)
+            .sort();
+        for (const rule of [undefined, 'signing'])
+          expect(norm(await countRegions(pool, { asOf, rule }, 'summary'))).toEqual(
+            norm(await countRegions(pool, { asOf, rule }, 'direct')),
+          );
         await check(
           asOf,
           os.filter((o) => o.rule === 'filing'),
@@ -775,5 +796,27 @@ describe('dashboard read APIs (e2e)', () => {
       const bad = await get('/v1/violations?status=pending', inspector, { accept: XLSX });
       expect([bad.status, bad.body.code]).toEqual([400, 'REQUEST.VALIDATION_FAILED']);
     });
+  });
+
+  it('the OpenAPI document describes the routes, their parameters and the .xlsx answer', async () => {
+    const doc = (await get('/docs/openapi.json')).body;
+    const op = (p: string) => doc.paths[p]?.get;
+    for (const [p, params] of [
+      ['/v1/me', []],
+      ['/v1/overview', ['asOf', 'region']],
+      ['/v1/trends', ['asOf', 'from', 'to', 'region', 'unit', 'rule']],
+      ['/v1/regions', ['asOf', 'rule']],
+      ['/v1/platforms/lag', ['from', 'to']],
+    ] as const) {
+      expect([p, op(p)?.tags]).toEqual([p, ['dashboard']]);
+      expect([p, (op(p).parameters ?? []).map((x: { name: string }) => x.name).sort()]).toEqual([
+        p,
+        [...params].sort(),
+      ]);
+      expect(op(p).responses['200'].content['application/json'].schema.example).toBeDefined();
+    }
+    expect(Object.keys(op('/v1/violations').responses['200'].content)).toContain(
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
   });
 });

@@ -3,9 +3,9 @@
  * with daysLeft and workingDaysLeft by the official calendar (National Day 2021 and its
  * make-up Saturday 10-09), scoped like every inspector read, as the clock moves on.
  */
-import { ProjectorDaemon } from '@app/projections';
 import { creditCode, ev, type Envelope } from '@app/testing';
 import { auth, bearer, tokenFor } from '../support/auth';
+import { catchUpToHead } from '../support/catch-up';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const UNIT_X = { code: 'U-DL-X', name: '涪陵区教育委员会', region: '500102' };
@@ -26,7 +26,7 @@ describe('GET /v1/deadlines (e2e)', () => {
     });
     const body = (await res.json()) as { results: Array<{ status: string }> };
     expect(body.results.filter((r) => r.status !== 'accepted')).toEqual([]);
-    await t.app.get(ProjectorDaemon).catchUp();
+    await catchUpToHead(t.app);
   };
   const brief = (items: Array<Record<string, string | number>>) =>
     items.map((i) => `${i.contractId} ${i.key} ${i.deadline} ${i.daysLeft}/${i.workingDaysLeft}`);
@@ -59,7 +59,7 @@ describe('GET /v1/deadlines (e2e)', () => {
       body: JSON.stringify({ rule: 'signing', reason: '不可预见的紧急采购' }),
     });
     expect(ex.status).toBe(201);
-    await t.app.get(ProjectorDaemon).catchUp();
+    await catchUpToHead(t.app);
   });
   afterAll(async () => {
     await t?.close();

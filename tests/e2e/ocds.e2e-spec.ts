@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { creditCode, ev, ocdsValidators } from '@app/testing';
 import { Client } from 'pg';
-import { catchUpFully } from '../support/catch-up';
+import { catchUpToHead } from '../support/catch-up';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { auth, bearer, TEST_JWT_SECRET, TEST_PLATFORM_ID, tokenFor } from '../support/auth';
 
@@ -74,7 +74,7 @@ describe('OCDS in and out (e2e)', () => {
   };
   const eventCount = async () =>
     Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM events')).rows[0].n);
-  const catchUp = () => catchUpFully(t.app, 1200);
+  const catchUp = () => catchUpToHead(t.app);
   const statuses = (a: ImportAnswer) => a.releases.flatMap((r) => r.results.map((x) => x.status));
 
   describe('the hand-made package', () => {

@@ -23,6 +23,7 @@ import { DeadlinesController } from './deadlines/deadlines.controller';
 import { KafkaModule } from './kafka/kafka.module';
 import { OcdsModule } from './ocds/ocds.module';
 import { AuthConfigController } from './dashboard/auth-config.controller';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { SmePaymentController } from './sme-payment/sme-payment.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 
@@ -71,6 +72,7 @@ export class AppModule {
         ProjectionsModule,
         KafkaModule,
         OcdsModule,
+        WebhooksModule,
       ],
       controllers: [
         HealthController,

@@ -43,6 +43,15 @@ export const ErrorCodes = {
   UNKNOWN_RULE: 'CONTRACT.UNKNOWN_RULE',
   // Admin input
   CALENDAR_INVALID_YEAR: 'CALENDAR.INVALID_YEAR',
+  WEBHOOK_NOT_FOUND: 'WEBHOOK.NOT_FOUND',
+  /** not an absolute URL, or with credentials or a fragment, or too long */
+  WEBHOOK_URL_INVALID: 'WEBHOOK.URL_INVALID',
+  /** not https (http is accepted to a loopback host only) */
+  WEBHOOK_URL_NOT_HTTPS: 'WEBHOOK.URL_NOT_HTTPS',
+  /** the host is or resolves to a private, loopback, link-local or other non-public address */
+  WEBHOOK_URL_PRIVATE_ADDRESS: 'WEBHOOK.URL_PRIVATE_ADDRESS',
+  /** the host name does not resolve */
+  WEBHOOK_URL_UNRESOLVABLE: 'WEBHOOK.URL_UNRESOLVABLE',
   // Generic HTTP
   VALIDATION_FAILED: 'REQUEST.VALIDATION_FAILED',
   /** a period longer than the route allows (trends: 120 months; platform lag: 92 days) */

@@ -12,7 +12,9 @@ const registered = new Set<string>([
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) return name === 'node_modules' ? [] : sources(p);
+    // the dashboard is a client of the API: codes it raises itself never come from the service
+    const skip = name === 'node_modules' || p === path.join(ROOT, 'apps', 'dashboard');
+    if (statSync(p).isDirectory()) return skip ? [] : sources(p);
     return p.endsWith('.ts') && !p.endsWith('.spec.ts') ? [p] : [];
   });
 }
@@ -23,7 +25,7 @@ describe('one registry of codes', () => {
     expect([...registered].filter((code) => !readme.includes(`\`${code}\``))).toEqual([]);
   });
 
-  it('every code written as a literal in apps/ and libs/ is a registered one', () => {
+  it('every code written as a literal in the service (apps/ but the dashboard, libs/) is a registered one', () => {
     const literal = /'([A-Z]+(?:\.[A-Z_]+)+)'/g;
     const unknown: string[] = [];
     for (const file of [...sources(path.join(ROOT, 'apps')), ...sources(path.join(ROOT, 'libs'))])

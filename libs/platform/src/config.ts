@@ -16,7 +16,7 @@ export interface AppConfig {
   /** idle_in_transaction_session_timeout of every service connection, ms (0 = off) */
   dbIdleInTransactionTimeoutMs: number;
   /** every instance serves HTTP; these roles run beside it */
-  roles: { projector: boolean; consumer: boolean };
+  roles: { projector: boolean; consumer: boolean; notifier: boolean };
   kafka: {
     brokers: string[];
     clientId: string;
@@ -47,6 +47,27 @@ export interface AppConfig {
     /** sign-in through an OpenID Connect provider (authorization code + PKCE); unset = off */
     oidc?: OidcConfig;
   };
+  /** where the dashboard is reached: links in notifications are `${publicUrl}/contracts/{id}` */
+  publicUrl: string;
+  webhooks: WebhookConfig;
+}
+
+/** Early-warning notifications (SPEC §8): the sweep and the delivery worker. */
+export interface WebhookConfig {
+  /** https to private, loopback, link-local … addresses allowed (off: refused, no SSRF) */
+  allowPrivate: boolean;
+  /** one delivery attempt: connect, send and answer, ms */
+  timeoutMs: number;
+  /** first retry after about this (doubling, ±20 % jitter), ms */
+  retryBaseMs: number;
+  /** retries at most this far apart, ms */
+  retryMaxMs: number;
+  /** how often the projector leader sweeps for obligations that became due soon or overdue, ms */
+  sweepIntervalMs: number;
+  /** how often an idle delivery worker looks for due deliveries, ms */
+  pollMs: number;
+  /** deliveries sent at once by one instance */
+  concurrency: number;
 }
 
 /**
@@ -163,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     roles: {
       projector: bool(env, 'ROLE_PROJECTOR', true),
       consumer,
+      notifier: bool(env, 'ROLE_NOTIFIER', true),
     },
     kafka: {
       brokers,
@@ -189,6 +211,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     corsOrigins: corsOrigins(env),
     dashboard: dashboardConfig(env),
+    publicUrl: publicUrl(env),
+    webhooks: {
+      allowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+      retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 10_000, 10, 3_600_000),
+      retryMaxMs: int(env, 'WEBHOOK_RETRY_MAX_MS', 3_600_000, 10, 86_400_000),
+      sweepIntervalMs: int(env, 'WEBHOOK_SWEEP_INTERVAL_MS', 3_600_000, 100, 86_400_000),
+      pollMs: int(env, 'WEBHOOK_POLL_MS', 1000, 10, 60_000),
+      concurrency: int(env, 'WEBHOOK_CONCURRENCY', 8, 1, 100),
+    },
   };
 }
 
@@ -200,6 +232,24 @@ function ocidPrefix(env: NodeJS.ProcessEnv): string {
       'OCDS_OCID_PREFIX must be ocds- followed by 6 lowercase letters or digits',
     );
   return v;
+}
+
+/** PUBLIC_URL: the dashboard's origin (and path), http(s), no query or fragment; default http://HOST:PORT. */
+function publicUrl(env: NodeJS.ProcessEnv): string {
+  const raw = env.PUBLIC_URL;
+  if (raw === undefined || raw === '')
+    return `http://${env.HOST || '127.0.0.1'}:${env.PORT || '3000'}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('PUBLIC_URL must be an absolute URL such as https://monitor.example.org');
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username)
+    throw new ConfigError(
+      'PUBLIC_URL must be an http(s) URL without credentials, query or fragment',
+    );
+  return url.toString().replace(/\/+$/, '');
 }
 
 function dashboardConfig(env: NodeJS.ProcessEnv): AppConfig['dashboard'] {

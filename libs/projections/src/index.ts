@@ -14,6 +14,15 @@ export {
   type StoredPolicyLayer,
 } from './policy.service';
 export { ComplianceProjector } from './projector';
+export { NotificationDecider } from './notifications/notification-decider';
+export { NotificationSweep, type SweepResult } from './notifications/notification-sweep';
+export { NOTIFICATION_KINDS, type NotificationKind } from './notifications/notification-kinds';
+export {
+  WebhookOutbox,
+  PAUSE_AFTER_MS,
+  type ClaimedDelivery,
+} from './notifications/webhook-outbox';
+export * from './notifications/webhook-subscriptions';
 export { ProjectorDaemon, type ProjectorHealth, type ProjectorState } from './projector.daemon';
 export { RebuildService, type RebuildStatus } from './rebuild.service';
 export { ProjectionsModule } from './projections.module';

@@ -1,7 +1,12 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PgEventStore, WRITE_POOL } from '@app/event-store';
+import { APP_CONFIG, Clock, type AppConfig } from '@app/platform';
 import type { Pool } from 'pg';
+import { NotificationDecider } from './notifications/notification-decider';
+import { NotificationSweep } from './notifications/notification-sweep';
+import { WebhookOutbox } from './notifications/webhook-outbox';
+import { WebhookSubscriptions } from './notifications/webhook-subscriptions';
 import { CalendarService } from './calendar.service';
 import { PolicyService } from './policy.service';
 import { ComplianceProjector } from './projector';
@@ -44,18 +49,39 @@ import {
       useFactory: (pool: Pool, policies: PolicyService) => new CalendarService(pool, policies),
     },
     {
+      provide: NotificationDecider,
+      inject: [Clock, APP_CONFIG],
+      useFactory: (clock: Clock, config: AppConfig) =>
+        new NotificationDecider(() => clock.now(), config.publicUrl),
+    },
+    {
+      provide: NotificationSweep,
+      inject: [WRITE_POOL, NotificationDecider],
+      useFactory: (pool: Pool, decider: NotificationDecider) =>
+        new NotificationSweep(pool, decider),
+    },
+    {
       provide: ComplianceProjector,
-      inject: [WRITE_POOL, PgEventStore, CalendarService, PolicyService],
-      useFactory: (pool: Pool, s: PgEventStore, cal: CalendarService, policies: PolicyService) =>
+      inject: [WRITE_POOL, PgEventStore, CalendarService, PolicyService, NotificationDecider],
+      useFactory: (
+        pool: Pool,
+        s: PgEventStore,
+        cal: CalendarService,
+        policies: PolicyService,
+        notifications: NotificationDecider,
+      ) =>
         new ComplianceProjector(
           pool,
           s,
           (c) => cal.forTransaction(c),
           (c) => policies.applied(c),
+          notifications,
         ),
     },
     ProjectorDaemon,
     ProjectorMetrics,
+    WebhookOutbox,
+    WebhookSubscriptions,
     RebuildService,
     GetContractHandler,
     ListViolationsHandler,
@@ -77,6 +103,16 @@ import {
     SmeOverdueReportHandler,
     PaymentPerformanceHandler,
   ],
-  exports: [CalendarService, PolicyService, ComplianceProjector, ProjectorDaemon, RebuildService],
+  exports: [
+    CalendarService,
+    PolicyService,
+    ComplianceProjector,
+    ProjectorDaemon,
+    RebuildService,
+    NotificationDecider,
+    NotificationSweep,
+    WebhookOutbox,
+    WebhookSubscriptions,
+  ],
 })
 export class ProjectionsModule {}

@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -9,6 +10,7 @@ import { readCheckpoint, WRITE_POOL } from '@app/event-store';
 import { APP_CONFIG, type AppConfig } from '@app/platform';
 import type { Pool, PoolClient } from 'pg';
 import { CalendarService } from './calendar.service';
+import { NotificationSweep } from './notifications/notification-sweep';
 import { ComplianceProjector, LIVE_TARGET } from './projector';
 import { PROJECTION_NAME } from './read-model-ddl';
 
@@ -78,7 +80,33 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
     @Inject(WRITE_POOL) private readonly pool: Pool,
     private readonly calendar: CalendarService,
     readonly projector: ComplianceProjector,
+    @Optional() private readonly sweep?: NotificationSweep,
   ) {}
+
+  /** when this instance's leader last swept for notifications (0: not since it leads) */
+  private sweptAt = 0;
+
+  /** The notification sweep, every WEBHOOK_SWEEP_INTERVAL_MS while leading (at once when elected). */
+  private async sweepIfDue(): Promise<void> {
+    if (!this.sweep || Date.now() - this.sweptAt < this.config.webhooks.sweepIntervalMs) return;
+    let r;
+    try {
+      r = await this.sweep.run();
+      this.sweptAt = Date.now();
+    } catch (err) {
+      // the projection goes on; the sweep is tried again in at most 10 s
+      this.sweptAt =
+        Date.now() -
+        this.config.webhooks.sweepIntervalMs +
+        Math.min(10_000, this.config.webhooks.sweepIntervalMs);
+      this.logger.error(`notification sweep failed: ${(err as Error).message}`);
+      return;
+    }
+    if (r.decided > 0)
+      this.logger.log(
+        `notification sweep for ${r.today}: ${r.decided} deliveries decided (deadlines ${r.from}..${r.to})`,
+      );
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.calendar.ensureTable(this.projector);
@@ -133,6 +161,7 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
     }
     this.lockClient = client;
     this.lockLost = false;
+    this.sweptAt = 0;
     this.lockCheckedAt = Date.now();
     client.on('error', this.onLockError);
     client.on('end', this.onLockError);
@@ -229,6 +258,7 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
           );
         const started = performance.now();
         const n = await this.projector.runBatch(LIVE_TARGET, this.config.projector.batchSize);
+        if (n === 0) await this.sweepIfDue();
         this.onBatch?.(n, (performance.now() - started) / 1000);
         this.projectedEvents += n;
         if (n === 0 || Date.now() - this.lagCountedAt >= LAG_EVERY_MS)

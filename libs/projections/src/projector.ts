@@ -17,6 +17,7 @@ import {
   type StreamFactRow,
 } from '@app/event-store';
 import type { Pool } from 'pg';
+import type { NotificationDecider } from './notifications/notification-decider';
 import { LIVE_SCHEMA, PROJECTION_NAME } from './read-model-ddl';
 import { rowsOf } from './rows';
 
@@ -54,6 +55,11 @@ export class ComplianceProjector {
     private readonly policies: (
       c: Sql,
     ) => readonly PolicyLayer[] | Promise<readonly PolicyLayer[]> = () => BUILT_IN_POLICIES,
+    /**
+     * Decides the notifications of the recomputed contracts into the outbox, in the same
+     * transaction as their read models (SPEC §8); none without it.
+     */
+    private readonly notifications?: NotificationDecider,
   ) {}
 
   /** Projects one batch. Returns the number of events consumed (0 when caught up). */
@@ -177,6 +183,7 @@ export class ComplianceProjector {
       );
     }
     await c.query(`UPDATE ${q}.summary_state SET version = pg_current_xact_id()::text`);
+    await this.notifications?.decide(c, schema, { contractIds });
   }
 
   /** How far behind the head of the store a checkpoint is. */

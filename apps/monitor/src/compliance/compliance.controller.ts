@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { todayInShanghai } from '@app/domain';
 import {
   GetContractQuery,
@@ -82,6 +82,14 @@ export class ComplianceController {
       '` answers one .xlsx sheet; more than 1,048,575 rows is 400 EXPORT.TOO_LARGE.',
   })
   @ApiProduces('application/json', 'text/csv', XLSX_MEDIA_TYPE)
+  @ApiOkResponse({
+    description: 'a page of violations (JSON), or all of them as CSV or .xlsx, by Accept',
+    content: {
+      'application/json': { schema: { type: 'object' } },
+      'text/csv': { schema: { type: 'string' } },
+      [XLSX_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } },
+    },
+  })
   async violations(
     @Query() q: ViolationsQuery,
     @Scope() scope: PrincipalScope | undefined,

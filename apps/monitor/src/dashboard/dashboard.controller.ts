@@ -33,6 +33,8 @@ const DAY_MS = 86_400_000;
 const dayNumber = (d: string) => Date.parse(`${d}T00:00:00Z`) / DAY_MS;
 const dateOf = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
 
+const COUNTS = { met: 40, late: 6, overdue: 9, pending: 5, exempted: 1, cancelled: 2 };
+
 /** The longest trend: 10 years of months. */
 export const MAX_TREND_MONTHS = 120;
 
@@ -100,6 +102,46 @@ export class DashboardController {
 
   @Get('overview')
   @Roles('inspector')
+  @ApiOkResponse({
+    description: 'See docs/dashboard-api.md',
+    schema: {
+      example: {
+        asOf: '2021-10-20',
+        region: null,
+        totals: {
+          counts: COUNTS,
+          total: 63,
+          onTimeRate: 0.7272,
+          open: 14,
+          overdue: 9,
+          violations: 15,
+          units: 7,
+        },
+        rules: [
+          {
+            rule: 'signing',
+            counts: COUNTS,
+            total: 63,
+            onTimeRate: 0.7272,
+            open: 14,
+            overdue: 9,
+            violations: 15,
+          },
+        ],
+        worstUnits: [
+          {
+            unitCode: 'U-500230-003',
+            unitName: '丰都县卫生健康委员会',
+            region: '500230',
+            onTimeRate: 0.3333,
+            violations: 4,
+            counts: COUNTS,
+          },
+        ],
+        smeLateInterest: '550.00',
+      },
+    },
+  })
   @ApiOperation({
     summary:
       'Per rule and in all: counts by status, on-time rate, open and overdue; the worst units',
@@ -113,6 +155,23 @@ export class DashboardController {
 
   @Get('trends')
   @Roles('inspector')
+  @ApiOkResponse({
+    description: 'See docs/dashboard-api.md',
+    schema: {
+      example: {
+        asOf: '2021-12-31',
+        from: '2021-09',
+        to: '2021-10',
+        region: '500102',
+        unit: null,
+        rule: null,
+        months: [
+          { month: '2021-09', counts: COUNTS, total: 63, onTimeRate: 0.7272, violations: 15 },
+          { month: '2021-10', counts: COUNTS, total: 63, onTimeRate: 0.7272, violations: 15 },
+        ],
+      },
+    },
+  })
   @ApiOperation({
     summary:
       'Per month of deadline (YYYY-MM, Asia/Shanghai): counts by status as of asOf, on-time rate',
@@ -143,6 +202,38 @@ export class DashboardController {
 
   @Get('regions')
   @Roles('inspector')
+  @ApiOkResponse({
+    description: 'See docs/dashboard-api.md',
+    schema: {
+      example: {
+        asOf: '2021-12-31',
+        rule: null,
+        items: [
+          {
+            region: '500102',
+            units: 3,
+            counts: COUNTS,
+            total: 63,
+            onTimeRate: 0.7272,
+            open: 14,
+            overdue: 9,
+            violations: 15,
+            rules: [
+              {
+                rule: 'signing',
+                counts: COUNTS,
+                total: 63,
+                onTimeRate: 0.7272,
+                open: 14,
+                overdue: 9,
+                violations: 15,
+              },
+            ],
+          },
+        ],
+      },
+    },
+  })
   @ApiOperation({
     summary: 'Per region code and per rule: counts by status, on-time rate (the heat map)',
   })
@@ -155,6 +246,27 @@ export class DashboardController {
 
   @Get('platforms/lag')
   @Roles('inspector')
+  @ApiOkResponse({
+    description: 'See docs/dashboard-api.md',
+    schema: {
+      example: {
+        from: '2026-11-01',
+        to: '2026-11-30',
+        items: [
+          {
+            platformId: 'gov-cq-fl',
+            type: 'AwardNoticeIssued',
+            events: 1520,
+            medianSeconds: 14400.5,
+            p95Seconds: 86012.25,
+            maxSeconds: 259100,
+            medianHours: 4,
+            p95Hours: 23.89,
+          },
+        ],
+      },
+    },
+  })
   @ApiOperation({
     summary:
       'Per platform and event type: how long after occurredAt events were recorded (median, p95)',

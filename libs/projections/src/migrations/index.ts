@@ -5,6 +5,7 @@ import { ReadModelDrift1732600000005 } from './1732600000005-read-model-drift';
 import { PolicyLayers1732600000006 } from './1732600000006-policy-layers';
 import { SmePayment1732600000007 } from './1732600000007-sme-payment';
 import { OpenDeadlines1732600000150 } from './1732600000150-open-deadlines';
+import { Webhooks1732600000151 } from './1732600000151-webhooks';
 
 /** The read-model migrations, in order (they run after the event store's). */
 export const READ_MODEL_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const READ_MODEL_MIGRATIONS = [
   PolicyLayers1732600000006,
   SmePayment1732600000007,
   OpenDeadlines1732600000150,
+  Webhooks1732600000151,
 ];
