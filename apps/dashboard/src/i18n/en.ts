@@ -94,6 +94,7 @@ const en: typeof zh = {
     deliveredAt: 'Delivered',
     historyOf: 'Deliveries: {url}',
     pickOne: 'Pick “Deliveries” on a subscription',
+    withCode: '{msg} ({code})',
     failed: 'Failed',
     codes: {
       WEBHOOK: {

@@ -90,6 +90,7 @@ export default {
     deliveredAt: '送达时间',
     historyOf: '投递记录：{url}',
     pickOne: '在订阅列表中点击“投递记录”查看',
+    withCode: '{msg}（{code}）',
     failed: '操作失败',
     codes: {
       WEBHOOK: {
