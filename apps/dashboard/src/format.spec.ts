@@ -2,7 +2,9 @@
 import {
   daysBetween,
   formatCount,
+  formatDays,
   formatRate,
+  formatShare,
   formatRatio,
   formatTimestamp,
   formatYuan,
@@ -36,5 +38,17 @@ describe('dashboard formatting', () => {
     expect(formatCount(1234567)).toBe('1,234,567');
     expect(formatTimestamp('2021-09-30T23:30:00Z')).toBe('2021-10-01 07:30:00');
     expect(daysBetween('2021-09-28', '2021-10-11')).toBe(13);
+  });
+
+  it('shows shares (4 decimals) as percentages with every digit, days with 2 decimals', () => {
+    expect(formatShare(0.3333)).toBe('33.33%');
+    expect(formatShare(1)).toBe('100.00%');
+    expect(formatShare(0)).toBe('0.00%');
+    expect(formatShare(0.0005)).toBe('0.05%');
+    expect(formatShare(0.07)).toBe('7.00%');
+    expect(formatShare(null)).toBe('—');
+    expect(formatDays(12.5)).toBe('12.50');
+    expect(formatDays(-3.25)).toBe('-3.25');
+    expect(formatDays(null)).toBe('—');
   });
 });

@@ -19,6 +19,24 @@ export function formatRate(rate: number | null | undefined): string {
   return `${(Math.round(rate * 1000) / 10).toFixed(1)}%`;
 }
 
+/**
+ * A share as the API gives it (0..1, at most 4 decimals) as a percentage with 2 decimals, by
+ * moving the point on the decimal digits (0.3333 → "33.33%", 1 → "100.00%"); null → "—".
+ */
+export function formatShare(share: number | null | undefined): string {
+  if (share === null || share === undefined || Number.isNaN(share)) return '—';
+  const m = /^(-?)(\d+)\.(\d{4})$/.exec(share.toFixed(4));
+  if (!m) return String(share);
+  const int = `${m[2]}${m[3].slice(0, 2)}`.replace(/^0+(?=\d)/, '');
+  return `${m[1]}${int}.${m[3].slice(2)}%`;
+}
+
+/** Days as the API gives them (2 decimals at most), shown with 2 decimals; null → "—". */
+export function formatDays(days: number | null | undefined): string {
+  if (days === null || days === undefined || Number.isNaN(days)) return '—';
+  return days.toFixed(2);
+}
+
 /** A decimal ratio string ("0.4000", "0.30") as a percentage, by moving the point: "40.00%". */
 export function formatRatio(value: string | null | undefined): string {
   if (value === null || value === undefined || value === '') return '—';

@@ -86,6 +86,11 @@ const routes: RouteRecordRaw[] = [
     meta: { roles: ADMIN, title: 'nav.calendar' },
   },
   {
+    path: '/admin/webhooks',
+    component: () => import('./views/admin/WebhooksView.vue'),
+    meta: { roles: ADMIN, title: 'nav.webhooks' },
+  },
+  {
     path: '/admin/policies',
     component: () => import('./views/admin/PoliciesView.vue'),
     meta: { roles: ['admin', 'inspector'], title: 'nav.policies' },

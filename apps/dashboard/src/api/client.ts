@@ -23,6 +23,11 @@ import type {
   UnitComplianceView,
   UnitRankingPage,
   ViolationPage,
+  PaymentPerformanceView,
+  WebhookView,
+  CreatedWebhookView,
+  NewWebhook,
+  WebhookDeliveryPage,
 } from './types';
 
 export * from './types';
@@ -105,6 +110,11 @@ async function json<T>(path: string, opts: Options = {}): Promise<T> {
   return (await (await send(path, opts)).json()) as T;
 }
 
+/** A call answered 204 No Content. */
+async function none(path: string, opts: Options = {}): Promise<void> {
+  await send(path, opts);
+}
+
 /** A file the API exports (CSV, Excel), fetched with the token header, and its file name. */
 export interface Download {
   blob: Blob;
@@ -157,6 +167,11 @@ export const api = {
     json<UnitRankingPage>('/v1/units', { query: q, signal }),
   unitCompliance: (code: string, q: Query, signal?: AbortSignal) =>
     json<UnitComplianceView>(`/v1/units/${enc(code)}/compliance`, { query: q, signal }),
+  paymentPerformance: (code: string, q: { from: string; to: string }, signal?: AbortSignal) =>
+    json<PaymentPerformanceView>(`/v1/units/${enc(code)}/payment-performance`, {
+      query: q,
+      signal,
+    }),
   violations: (q: Query, signal?: AbortSignal) =>
     json<ViolationPage>('/v1/violations', { query: q, signal }),
   exportViolations: (q: Query, format: 'csv' | 'xlsx') =>
@@ -177,6 +192,14 @@ export const api = {
   projections: (signal?: AbortSignal) => json<ProjectionsView>('/v1/admin/projections', { signal }),
   rebuild: (name: string) =>
     json<Record<string, unknown>>(`/v1/admin/projections/${enc(name)}/rebuild`, { method: 'POST' }),
+  webhooks: (signal?: AbortSignal) => json<WebhookView[]>('/v1/admin/webhooks', { signal }),
+  createWebhook: (body: NewWebhook) =>
+    json<CreatedWebhookView>('/v1/admin/webhooks', { method: 'POST', body }),
+  deleteWebhook: (id: string) => none(`/v1/admin/webhooks/${enc(id)}`, { method: 'DELETE' }),
+  resumeWebhook: (id: string) =>
+    json<WebhookView>(`/v1/admin/webhooks/${enc(id)}/resume`, { method: 'POST' }),
+  webhookDeliveries: (id: string, q: Query, signal?: AbortSignal) =>
+    json<WebhookDeliveryPage>(`/v1/admin/webhooks/${enc(id)}/deliveries`, { query: q, signal }),
   calendar: (signal?: AbortSignal) => json<CalendarYearsView>('/v1/admin/calendar', { signal }),
   putCalendarYear: (
     year: number,

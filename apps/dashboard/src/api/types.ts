@@ -437,3 +437,83 @@ export interface SmeOverdueReport {
   }>;
   total: { units: number; contracts: number; unpaid: string };
 }
+
+/** `GET /v1/units/{code}/payment-performance?from=&to=` (SPEC §7): invoices paid in full in the period. */
+export interface PaymentPerformanceView {
+  unitCode: string;
+  unitName: string | null;
+  from: string;
+  to: string;
+  invoicesPaid: number;
+  /** yuan, decimal string */
+  amountPaid: string;
+  meanDaysToPay: number | null;
+  /** shares 0..1 (4 decimals) */
+  paidWithin30Days: number | null;
+  paidIn31To60Days: number | null;
+  paidAfter60Days: number | null;
+  withDeadline: number;
+  paidLateShare: number | null;
+  weightedMeanDelayDays: number | null;
+  timelinessIndexDays: number | null;
+}
+
+/** The early-warning kinds a webhook subscription may take (SPEC §8). */
+export const WEBHOOK_EVENTS = [
+  'obligation.due_soon',
+  'obligation.overdue',
+  'obligation.fulfilled_late',
+] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** `GET /v1/admin/webhooks` items (no secret). */
+export interface WebhookView {
+  id: string;
+  url: string;
+  events: string[];
+  region: string | null;
+  unit: string | null;
+  rule: string | null;
+  dueSoonWorkingDays: number;
+  since: string;
+  state: 'active' | 'paused';
+  createdAt: string;
+  createdBy: string;
+  /** the first failed attempt since the last acknowledged one */
+  failingSince: string | null;
+  pausedAt: string | null;
+  deliveries: { pending: number; delivered: number; cancelled: number };
+}
+
+/** `POST /v1/admin/webhooks` answer: the secret is in it only. */
+export type CreatedWebhookView = WebhookView & { secret: string };
+
+export interface NewWebhook {
+  url: string;
+  events: string[];
+  region?: string;
+  unit?: string;
+  rule?: string;
+  dueSoonWorkingDays?: number;
+}
+
+/** `GET /v1/admin/webhooks/{id}/deliveries`: newest decision first. */
+export interface WebhookDeliveryPage {
+  page: number;
+  pageSize: number;
+  hasMore: boolean;
+  items: Array<{
+    deliveryId: string;
+    kind: string;
+    contractId: string;
+    obligationKey: string;
+    status: 'pending' | 'delivered' | 'cancelled';
+    attempts: number;
+    decidedAt: string;
+    lastAttemptAt: string | null;
+    lastStatusCode: number | null;
+    lastError: string | null;
+    nextAttemptAt: string | null;
+    deliveredAt: string | null;
+  }>;
+}
