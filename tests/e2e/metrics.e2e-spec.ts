@@ -145,7 +145,8 @@ describe('/metrics (e2e)', () => {
     await request(t.url).get(`/v1/contracts/${C}`).set(auth('inspector')).expect(200);
     await request(t.url).get('/v1/contracts/MET-NOWHERE').set(auth('inspector')).expect(404);
     await request(t.url).get('/v1/units').set(auth('inspector')).expect(200);
-    await request(t.url).get('/no/such/route').expect(404);
+    // an unknown API route (any other path is a page of the dashboard)
+    await request(t.url).get('/v1/no/such/route').expect(404);
     await request(t.url).get(`/v1/contracts/${C}`).expect(401);
 
     const after = await scrape();
