@@ -26,8 +26,11 @@ function rawPost(
 ): Promise<{ status: number; body: Body; text: string }> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
+    // agent: false — a connection of its own: Node's global agent keeps sockets alive, and a
+    // request reusing one just as the server's keep-alive timeout (5 s) closes it meets
+    // ECONNRESET (the previous test's request, then ~5 s building this 59 MB body)
     const req = http.request(
-      { host: u.hostname, port: u.port, path, method: 'POST', headers },
+      { host: u.hostname, port: u.port, path, method: 'POST', headers, agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (b: Buffer) => chunks.push(b));
