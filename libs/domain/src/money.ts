@@ -45,8 +45,12 @@ export function rateDown(part: number, whole: number, decimals = 4): number | nu
  * integers: floor((2 × sum × 10^decimals + n) / 2n) / 10^decimals. `sum` is an integer (a sum
  * of whole days), given as a number, bigint or decimal string. Null when `n` is 0.
  */
-export function meanHalfUp(sum: number | bigint | string, n: number, decimals = 2): number | null {
-  if (n === 0) return null;
+export function meanHalfUp(
+  sum: number | bigint | string,
+  n: number | bigint,
+  decimals = 2,
+): number | null {
+  if (BigInt(n) === 0n) return null;
   const scale = 10n ** BigInt(decimals);
   const s = BigInt(sum);
   return Number(floorDiv(2n * s * scale + BigInt(n), 2n * BigInt(n))) / Number(scale);

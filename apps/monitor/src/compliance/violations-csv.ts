@@ -29,7 +29,7 @@ export const VIOLATION_XLSX_COLUMNS: XlsxColumn<ViolationView>[] = COLUMNS.map(
 );
 
 /** RFC 4180 quoting; a leading = + - @ is neutralised so Excel never runs a formula. */
-function cell(x: Cell): string {
+export function csvCell(x: Cell): string {
   if (x === null || x === undefined) return '';
   let s = String(x);
   if (/^[=+\-@\t\r]/.test(s) && typeof x === 'string') s = `'${s}`;
@@ -37,9 +37,9 @@ function cell(x: Cell): string {
 }
 
 export function violationsCsvHeader(): string {
-  return COLUMNS.map(([h]) => cell(h)).join(',') + '\r\n';
+  return COLUMNS.map(([h]) => csvCell(h)).join(',') + '\r\n';
 }
 
 export function violationsCsvRows(rows: ViolationView[]): string {
-  return rows.map((v) => COLUMNS.map(([, f]) => cell(f(v))).join(',') + '\r\n').join('');
+  return rows.map((v) => COLUMNS.map(([, f]) => csvCell(f(v))).join(',') + '\r\n').join('');
 }

@@ -8,6 +8,7 @@ import {
 } from '@app/projections';
 import { Roles, Scope, ValidationFailed, type PrincipalScope } from '@app/platform';
 import type { Request, Response } from 'express';
+import { csvCell } from '../compliance/violations-csv';
 import { writeXlsx, XLSX_MEDIA_TYPE, type XlsxColumn } from '../compliance/xlsx';
 import { PaymentPerformanceParams, SmeOverdueParams } from './sme-payment.dto';
 
@@ -19,11 +20,6 @@ const OVERDUE_COLUMNS: XlsxColumn<SmeOverdueItem>[] = [
   { header: '逾期未支付合同数 contracts', value: (r) => r.contracts, width: 14 },
   { header: '逾期未支付金额（元） unpaid', value: (r) => r.unpaid, width: 18 },
 ];
-
-const csvCell = (v: string | number | boolean | null) => {
-  const s = v === null ? '' : String(v);
-  return /[",\r\n]/.test(s) || /^[=+\-@\t\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
 
 /**
  * SME payment (SPEC §7, 保障中小企业款项支付条例): the annual disclosure of art. 18 and a unit's

@@ -122,13 +122,9 @@ export class PaymentPerformanceHandler implements IQueryHandler<PaymentPerforman
       values,
     );
     const r = rows[0];
-    /** Σ amount × days / Σ amount, 2 decimals half up (also for a negative sum) */
-    const weighted = (amountDays: string | null, amount: string | null): number | null => {
-      if (amountDays === null || amount === null || BigInt(amount) === 0n) return null;
-      // floor(S × 100 / A + 1/2) = floor((200 S + A) / 2A): half up at 2 decimals, on integers
-      const a = BigInt(amount);
-      return Number(floorDiv(200n * BigInt(amountDays) + a, 2n * a)) / 100;
-    };
+    // Σ amount × days / Σ amount, 2 decimals half up (a negative sum too: floor division)
+    const weighted = (amountDays: string | null, amount: string | null): number | null =>
+      amountDays === null || amount === null ? null : meanHalfUp(amountDays, BigInt(amount));
     return {
       unitCode: q.unitCode,
       unitName: head.rows[0].unit_name,
@@ -146,9 +142,4 @@ export class PaymentPerformanceHandler implements IQueryHandler<PaymentPerforman
       timelinessIndexDays: weighted(r.signed_amount_days, r.deadline_amount),
     };
   }
-}
-
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
