@@ -1,4 +1,4 @@
-import { ComplianceProjector, PROJECTION_NAME, ProjectorDaemon } from '@app/projections';
+import { catchUpToHead } from '../support/catch-up';
 import { creditCode, ev, type Envelope } from '@app/testing';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -25,18 +25,7 @@ describe('policy layers (e2e)', () => {
     return { status: res.status, body };
   };
   const get = (path: string) => call('GET', path);
-  // gap-safe reads wait for every older transaction of the cluster (other suites' too):
-  // catch up until the checkpoint has reached the head of the store
-  const catchUp = async () => {
-    const daemon = t.app.get(ProjectorDaemon);
-    const projector = t.app.get(ComplianceProjector);
-    for (let i = 0; ; i++) {
-      await daemon.catchUp();
-      if ((await projector.lag(PROJECTION_NAME)).behind === 0) return;
-      if (i > 600) throw new Error('the projector did not catch up');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const catchUp = () => catchUpToHead(t.app);
   const send = async (events: Envelope[]) => {
     const r = await call('POST', '/v1/events', events);
     expect(r.status).toBe(200);

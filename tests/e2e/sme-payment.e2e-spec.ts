@@ -8,10 +8,10 @@
  */
 import ExcelJS from 'exceljs';
 import { meanHalfUp, rateDown, yuanToFen, fenToYuan } from '@app/domain';
-import { ComplianceProjector, PROJECTION_NAME, ProjectorDaemon } from '@app/projections';
 import { creditCode, ev, type Envelope } from '@app/testing';
 import { generateEvents } from '../../bench/generator';
 import { bearer, tokenFor } from '../support/auth';
+import { catchUpToHead } from '../support/catch-up';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const NOW = Date.parse('2026-06-01T12:00:00+08:00');
@@ -113,14 +113,7 @@ describe('SME payment (SPEC §7, e2e)', () => {
       expect(results.filter((r) => r.status !== 'accepted')).toEqual([]);
     }
     contractIds.push(...new Set([...handMade, ...feed].map((e) => e.contractId)));
-    const daemon = t.app.get(ProjectorDaemon);
-    const projector = t.app.get(ComplianceProjector);
-    for (let i = 0; ; i++) {
-      await daemon.catchUp();
-      if ((await projector.lag(PROJECTION_NAME)).behind === 0) break;
-      if (i > 600) throw new Error('the projector did not catch up');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await catchUpToHead(t.app);
   });
   afterAll(async () => {
     await t?.close();
