@@ -66,6 +66,17 @@ export async function migrate(url: string, migrations: MixedList<Function>): Pro
   }
 }
 
+/**
+ * A pool for a test's own reads and writes beside the service. An idle client that the server
+ * ends (a suite's `DROP DATABASE … WITH (FORCE)`, an idle timeout) is removed by pg-pool, which
+ * then emits 'error' on the pool: without a listener that is an uncaught exception, and jest
+ * fails whichever test happens to be running (CI, policy-apply: 57P01 from another database's
+ * drop). A client in use still gets the error on its own query.
+ */
 export function testPool(url: string, max = 10): Pool {
-  return new Pool({ connectionString: url, max });
+  const pool = new Pool({ connectionString: url, max });
+  pool.on('error', (err: Error & { code?: string }) => {
+    console.warn(`[testPool] idle connection ended: ${err.code ?? ''} ${err.message}`);
+  });
+  return pool;
 }
