@@ -248,7 +248,7 @@ async function main(): Promise<void> {
           : 'filling bench_store by COPY (untimed: the copy phase is off) …',
       );
       storeUrl = await fresh('bench_store');
-      const filled = await rawCopy(storeUrl, gen, { streams: needStore });
+      const filled = await rawCopy(storeUrl, gen);
       storeEvents = filled.events;
       if (on('copy')) {
         results.rawCopy = filled;

@@ -4,7 +4,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { PgEventStore, type EventSource } from '@app/event-store';
+import { PgEventStore, eventCopyLine, type EventSource } from '@app/event-store';
 import { SystemClock } from '@app/platform';
 import { RecordEventsCommand } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
 import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
@@ -47,11 +47,6 @@ function tally(t: Partial<Throughput>, status: string, code?: string): void {
   }
 }
 
-const copyEscape = (s: string) =>
-  s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
-
-const SOURCE = JSON.stringify({ kind: 'import' });
-
 /** Text lines joined into strings of about 1 MB, the parts of a COPY … FROM STDIN stream. */
 function inParts(lines: Iterable<string>): string[] {
   const parts: string[] = [];
@@ -68,8 +63,9 @@ function inParts(lines: Iterable<string>): string[] {
 }
 
 /**
- * COPY text of `events` rows as the service stores these envelopes (metadata with an import
- * source); `versions` holds each stream's last version and is advanced.
+ * COPY text of `events` rows as the service stores these envelopes (the store's own
+ * `eventCopyLine`, with an import source); `versions` holds each stream's last version and is
+ * advanced.
  */
 export function eventCopyParts(chunk: Envelope[], versions: Map<string, number>): string[] {
   return inParts(
@@ -77,8 +73,18 @@ export function eventCopyParts(chunk: Envelope[], versions: Map<string, number>)
       for (const e of chunk) {
         const v = (versions.get(e.contractId) ?? 0) + 1;
         versions.set(e.contractId, v);
-        const meta = `{"source":${SOURCE},"occurredAt":${JSON.stringify(e.occurredAt)}${e.correlationId ? `,"correlationId":${JSON.stringify(e.correlationId)}` : ''}}`;
-        yield `${copyEscape(e.contractId)}\t${v}\t${e.eventId}\t${e.type}\t${e.schemaVersion}\t${e.occurredAt}\t${copyEscape(JSON.stringify(e.data))}\t${copyEscape(meta)}\n`;
+        yield eventCopyLine(e.contractId, v, {
+          eventId: e.eventId,
+          streamId: e.contractId,
+          type: e.type,
+          schemaVersion: e.schemaVersion,
+          occurredAt: e.occurredAt,
+          data: e.data,
+          metadata: {
+            source: { kind: 'import' },
+            ...(e.correlationId ? { correlationId: e.correlationId } : {}),
+          },
+        });
       }
     })(),
   );
@@ -99,17 +105,10 @@ export async function copyEvents(client: PoolClient, parts: string[]): Promise<v
 /**
  * The write limit: COPY … FROM STDIN of the same rows (stream versions, data, metadata as the
  * service stores them) into the `events` table of a freshly migrated database (same indexes
- * and constraints). One COPY per chunk, each in its own transaction.
- *
- * With `streams`, the `streams` table is then filled (untimed) with each stream's last
- * version, as the service's appends would have left it, so that the database is a complete
+ * and constraints). One COPY per chunk, each in its own transaction. The result is a complete
  * store the service can keep appending to.
  */
-export async function rawCopy(
-  url: string,
-  gen: GeneratorInput,
-  opts: { streams?: boolean } = {},
-): Promise<Throughput> {
+export async function rawCopy(url: string, gen: GeneratorInput): Promise<Throughput> {
   const p = pool(url, 1);
   const client = await p.connect();
   const versions = new Map<string, number>();
@@ -126,13 +125,6 @@ export async function rawCopy(
       ms += now() - t0;
       events += chunk.length;
       progress.push([events, ms / 1000]);
-    }
-    if (opts.streams) {
-      const lines = [...versions].map(([id, v]) => `${copyEscape(id)}\t${v}\n`);
-      await pipeline(
-        Readable.from(inParts(lines)),
-        client.query(copyFrom('COPY streams (stream_id, version) FROM STDIN')),
-      );
     }
   } finally {
     client.release();

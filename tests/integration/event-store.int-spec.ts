@@ -3,7 +3,13 @@ import {
   RecordEventsCommand,
   type IngestItem,
 } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
-import { EVENT_STORE_MIGRATIONS, PgEventStore, START, type NewEvent } from '@app/event-store';
+import {
+  EVENT_STORE_MIGRATIONS,
+  PgEventStore,
+  START,
+  StreamVersionConflict,
+  type NewEvent,
+} from '@app/event-store';
 import type { Clock } from '@app/platform';
 import {
   createTestDatabase,
@@ -75,10 +81,11 @@ describe('PostgreSQL event store', () => {
       await store.transaction((c) =>
         store.append(c, [{ streamId: 'C-A1', expectedVersion: 1, events: [newEvent(winner)] }]),
       );
-      const { conflicted } = await store.transaction((c) =>
-        store.append(c, [{ streamId: 'C-A1', expectedVersion: 1, events: [newEvent(stale)] }]),
-      );
-      expect([...conflicted]).toEqual(['C-A1']);
+      await expect(
+        store.transaction((c) =>
+          store.append(c, [{ streamId: 'C-A1', expectedVersion: 1, events: [newEvent(stale)] }]),
+        ),
+      ).rejects.toBeInstanceOf(StreamVersionConflict);
       expect(await count(`SELECT count(*) n FROM events WHERE stream_id = 'C-A1'`)).toBe(2);
     });
 
@@ -202,11 +209,62 @@ describe('PostgreSQL event store', () => {
       const outcomes = await handler.execute(new RecordEventsCommand(items(envs)));
       const used = statements.n - before;
       expect(outcomes.filter((o) => o.status !== 'accepted')).toEqual([]);
-      // BEGIN, known ids, stream histories, streams upsert, events insert, COMMIT
-      expect(used).toBeLessThanOrEqual(7);
+      // BEGIN, stream histories (none remembered yet), COPY of the events, COMMIT
+      expect(used).toBeLessThanOrEqual(4);
       expect(await count(`SELECT count(*) n FROM events WHERE stream_id LIKE 'C-BULK-%'`)).toBe(
         10_000,
       );
+    });
+  });
+
+  describe('(e) remembered decision states', () => {
+    it('a batch on remembered contracts sends BEGIN, COPY, COMMIT only', async () => {
+      const ids = Array.from({ length: 200 }, (_, i) => `C-WARM-${i}`);
+      await handler.execute(
+        new RecordEventsCommand(items(ids.map((id) => ev.award(id, '2021-09-13')))),
+      );
+      const before = statements.n;
+      const out = await handler.execute(
+        new RecordEventsCommand(items(ids.map((id) => ev.signed(id, '2021-09-20')))),
+      );
+      expect(out.every((o) => o.status === 'accepted')).toBe(true);
+      expect(statements.n - before).toBe(3);
+    });
+
+    it('another writer appended since: decided again on the stored history, nothing lost or doubled', async () => {
+      const other = new RecordEventsHandler(store, clock); // another instance: its own memory
+      const id = 'C-STALE-1';
+      await handler.execute(new RecordEventsCommand(items([ev.award(id, '2021-09-13')])));
+      await other.execute(new RecordEventsCommand(items([ev.signed(id, '2021-09-20')])));
+      const filed = ev.filed(id, '2021-09-22');
+      const again = ev.signed(id, '2021-09-21');
+      const out = await handler.execute(new RecordEventsCommand(items([filed, again])));
+      expect(out.map((o) => o.status)).toEqual(['accepted', 'rejected']);
+      expect(out[1].code).toBe('CONTRACT.ALREADY_SIGNED');
+      const { rows } = await pool.query(
+        'SELECT stream_version, type FROM events WHERE stream_id = $1 ORDER BY stream_version',
+        [id],
+      );
+      expect(rows).toEqual([
+        { stream_version: 1, type: 'AwardNoticeIssued' },
+        { stream_version: 2, type: 'ContractSigned' },
+        { stream_version: 3, type: 'ContractFiled' },
+      ]);
+    });
+
+    it('a refusal is never decided on a remembered state: another writer freed the identity', async () => {
+      const other = new RecordEventsHandler(store, clock);
+      const id = 'C-STALE-2';
+      const signed = ev.signed(id, '2021-09-20');
+      await handler.execute(new RecordEventsCommand(items([ev.award(id, '2021-09-13'), signed])));
+      // the other instance retracts the signing: a new signing is then allowed
+      await other.execute(
+        new RecordEventsCommand(items([ev.retracted(id, '2021-09-21', signed.eventId)])),
+      );
+      const resigned = ev.signed(id, '2021-09-22');
+      const out = await handler.execute(new RecordEventsCommand(items([resigned])));
+      expect(out[0]).toEqual({ eventId: resigned.eventId, status: 'accepted' });
+      expect(await count(`SELECT count(*) n FROM events WHERE stream_id = $1`, [id])).toBe(4);
     });
   });
 

@@ -220,14 +220,19 @@ export function decide(
   return { ok: true };
 }
 
-export function evolve(state: DecisionState, e: DecideInput): DecisionState {
-  const next = {
+/** A copy the caller may advance in place (the maps' entries are never mutated, only replaced). */
+export function copyDecisionState(state: DecisionState): DecisionState {
+  return {
     version: state.version,
     owner: state.owner,
     events: new Map(state.events),
     identities: new Map(state.identities),
     retractedAhead: new Map(state.retractedAhead),
   };
+}
+
+export function evolve(state: DecisionState, e: DecideInput): DecisionState {
+  const next = copyDecisionState(state);
   evolveInPlace(next, e);
   return next;
 }

@@ -1,5 +1,8 @@
 import { storableText, storableValue } from '@app/contracts';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { types, type Pool, type PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Checkpoint, NewEvent, RejectedEventRow, StoredEvent, StreamAppend } from './types';
 
 // Business dates are `YYYY-MM-DD` strings end to end: never let pg turn a `date` into a
@@ -44,6 +47,36 @@ export async function withTransaction<T>(
 
 /** Thrown when two writers raced on the same eventId; the caller retries the round. */
 export class DuplicateEventIdRace extends Error {}
+
+/**
+ * Thrown when a stream already has an event at a version being appended: the writer's
+ * expected version was stale (another writer, or another instance, appended first). The
+ * caller reloads the stream and decides again.
+ */
+export class StreamVersionConflict extends Error {}
+
+const COPY_EVENTS =
+  'COPY events (stream_id, stream_version, event_id, type, schema_version, occurred_at, data, metadata) FROM STDIN';
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIAL_ALL = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+};
+
+/** A value in COPY's text format (backslash, tab, newline and carriage return escaped). */
+function copyText(s: string): string {
+  return COPY_SPECIAL.test(s) ? s.replace(COPY_SPECIAL_ALL, (ch) => COPY_ESCAPES[ch]) : s;
+}
+
+/** One `events` row in COPY text format (the columns of COPY_EVENTS). */
+export function eventCopyLine(streamId: string, version: number, e: NewEvent): string {
+  const meta = JSON.stringify({ ...e.metadata, occurredAt: e.occurredAt });
+  return `${copyText(streamId)}\t${version}\t${copyText(e.eventId)}\t${copyText(e.type)}\t${e.schemaVersion}\t${copyText(e.occurredAt)}\t${copyText(JSON.stringify(e.data))}\t${copyText(meta)}\n`;
+}
 
 /** Where an event is: its global position and its place in its stream. */
 export interface EventPosition {
@@ -156,84 +189,35 @@ export class PgEventStore {
   }
 
   /**
-   * Appends several streams' events with optimistic concurrency, in two statements:
-   * bump `streams.version` where it still equals the expected version, then insert the
-   * events of the streams that won in one multi-row INSERT … SELECT unnest(…).
-   * Returns the stream ids whose expected version did not match (nothing written for them).
-   * A concurrent writer of the same eventId surfaces as DuplicateEventIdRace.
+   * Appends several streams' events with optimistic concurrency, in one statement: a COPY of
+   * the events, stream by stream (stream id order, so that two writers of the same streams
+   * wait for each other in one order and cannot deadlock), each at the version after the
+   * expected one. The unique keys are the checks: `(stream_id, stream_version)` refuses an
+   * event at a version another writer took first (StreamVersionConflict: the expected version
+   * was stale), `event_id` one whose id is stored (DuplicateEventIdRace). Either aborts the
+   * caller's transaction: nothing of the batch is written, the caller reloads and decides
+   * again.
    */
-  async append(c: Sql, appends: StreamAppend[]): Promise<{ conflicted: Set<string> }> {
-    const nonEmpty = appends.filter((a) => a.events.length > 0);
-    if (nonEmpty.length === 0) return { conflicted: new Set() };
-    const ids = nonEmpty.map((a) => a.streamId);
-    const expected = nonEmpty.map((a) => a.expectedVersion);
-    const next = nonEmpty.map((a) => a.expectedVersion + a.events.length);
-    const { rows } = await this.q<{ stream_id: string }>(
-      c,
-      // Rows are locked in stream_id order, so concurrent batches cannot deadlock; the expected
-      // versions travel as one jsonb object (O(log n) lookup per row, not a scan of the input).
-      `INSERT INTO streams AS s (stream_id, version)
-       SELECT stream_id, next FROM unnest($1::text[], $2::int[]) AS t(stream_id, next) ORDER BY stream_id
-       ON CONFLICT (stream_id) DO UPDATE
-          SET version = excluded.version, updated_at = now()
-        WHERE s.version = ($3::jsonb ->> excluded.stream_id)::int
-       RETURNING stream_id`,
-      [ids, next, JSON.stringify(Object.fromEntries(ids.map((id, i) => [id, expected[i]])))],
-    );
-    const won = new Set(rows.map((r) => r.stream_id));
-    const conflicted = new Set(ids.filter((id) => !won.has(id)));
-    // A brand-new stream inserted by us also shows up in `won`; one that existed with a
-    // non-zero version while we expected 0 does not (the WHERE compares to 0).
-    const cols = {
-      stream: [] as string[],
-      version: [] as number[],
-      id: [] as string[],
-      type: [] as string[],
-      schema: [] as number[],
-      occurred: [] as string[],
-      data: [] as string[],
-      meta: [] as string[],
-    };
-    for (const a of nonEmpty) {
-      if (!won.has(a.streamId)) continue;
+  async append(c: Sql, appends: StreamAppend[]): Promise<void> {
+    const nonEmpty = appends
+      .filter((a) => a.events.length > 0)
+      .sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
+    if (nonEmpty.length === 0) return;
+    let text = '';
+    for (const a of nonEmpty)
       a.events.forEach((e: NewEvent, i) => {
-        cols.stream.push(a.streamId);
-        cols.version.push(a.expectedVersion + i + 1);
-        cols.id.push(e.eventId);
-        cols.type.push(e.type);
-        cols.schema.push(e.schemaVersion);
-        cols.occurred.push(e.occurredAt);
-        cols.data.push(JSON.stringify(e.data));
-        cols.meta.push(JSON.stringify({ ...e.metadata, occurredAt: e.occurredAt }));
+        text += eventCopyLine(a.streamId, a.expectedVersion + i + 1, e);
       });
+    try {
+      await pipeline(Readable.from([text]), c.query(copyFrom(COPY_EVENTS)));
+    } catch (err) {
+      const e = err as { code?: string; constraint?: string };
+      if (e.code === '23505' && e.constraint === 'events_event_id_key')
+        throw new DuplicateEventIdRace(String(err));
+      if (e.code === '23505' && e.constraint === 'events_stream_version_key')
+        throw new StreamVersionConflict(String(err));
+      throw err;
     }
-    if (cols.id.length > 0) {
-      try {
-        await this.q(
-          c,
-          `INSERT INTO events (stream_id, stream_version, event_id, type, schema_version, occurred_at, data, metadata)
-           SELECT s, v, i, t, sv, o, d::jsonb, m::jsonb
-             FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::smallint[], $6::timestamptz[], $7::text[], $8::text[])
-               AS u(s, v, i, t, sv, o, d, m)`,
-          [
-            cols.stream,
-            cols.version,
-            cols.id,
-            cols.type,
-            cols.schema,
-            cols.occurred,
-            cols.data,
-            cols.meta,
-          ],
-        );
-      } catch (err) {
-        const e = err as { code?: string; constraint?: string };
-        if (e.code === '23505' && e.constraint === 'events_event_id_key')
-          throw new DuplicateEventIdRace(String(err));
-        throw err;
-      }
-    }
-    return { conflicted };
   }
 
   /**

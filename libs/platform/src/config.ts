@@ -9,6 +9,8 @@ export interface AppConfig {
   databaseUrl?: string;
   dataDir: string;
   dbPoolSize: number;
+  /** contracts whose decision state ingestion remembers between batches (0: none) */
+  decisionCacheStreams: number;
   /** connections of the read-only pool of the query endpoints */
   dbReadPoolSize: number;
   /** statement_timeout of the query endpoints' connections, ms */
@@ -149,6 +151,9 @@ function bool(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
 }
 
 /** Reads and validates the environment. Throws ConfigError naming the variable. */
+/** See README: about 1.5 KB a contract, so ~75 MB at the default. */
+export const DEFAULT_DECISION_CACHE_STREAMS = 50_000;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -178,6 +183,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR || '.data'),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
+    decisionCacheStreams: int(
+      env,
+      'DECISION_CACHE_STREAMS',
+      DEFAULT_DECISION_CACHE_STREAMS,
+      0,
+      10_000_000,
+    ),
     dbReadPoolSize: int(env, 'DB_READ_POOL_SIZE', 10, 1, 200),
     queryTimeoutMs: int(env, 'QUERY_TIMEOUT_MS', 30_000, 100, 3_600_000),
     dbIdleInTransactionTimeoutMs: idleInTransactionTimeout(env),

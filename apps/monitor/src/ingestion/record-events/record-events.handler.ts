@@ -6,7 +6,7 @@ import {
   decideBatch,
   emptyDecisionState,
   evolveInPlace,
-  retractionTargets,
+  copyDecisionState,
   type BatchFact,
   type DecisionOrigin,
   type DecisionState,
@@ -14,6 +14,7 @@ import {
 import {
   DuplicateEventIdRace,
   PgEventStore,
+  StreamVersionConflict,
   isDataError,
   isTransientConflict,
   type RejectedEventRow,
@@ -21,6 +22,7 @@ import {
   type StreamAppend,
 } from '@app/event-store';
 import { Clock, ServiceUnavailable, backoffMs } from '@app/platform';
+import { DecisionStateCache } from './decision-state-cache';
 import { IngestionMetrics } from './ingestion-metrics';
 import { yieldToEventLoop } from './json-body';
 import { RecordEventsCommand, type IngestItem, type IngestOutcome } from './record-events.command';
@@ -39,10 +41,10 @@ interface Pending extends BatchFact {
   item: IngestItem;
 }
 
-/** What one round decided, and which contracts lost a race and must be decided again. */
+/** What one round decided, and the decision states it leaves once committed. */
 interface RoundResult {
   outcomes: Map<number, IngestOutcome>;
-  conflicted: Set<string>;
+  states: Map<string, DecisionState>;
 }
 
 /**
@@ -60,6 +62,7 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
     private readonly clock: Clock,
     /** absent where tests and benchmarks construct the handler themselves */
     @Optional() private readonly metrics?: IngestionMetrics,
+    @Optional() private readonly states: DecisionStateCache = new DecisionStateCache(),
   ) {}
 
   async execute(cmd: RecordEventsCommand): Promise<IngestOutcome[]> {
@@ -184,10 +187,11 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
   }
 
   /**
-   * Rounds until every pending event has its outcome: contracts that lost an
-   * optimistic-concurrency race (or a deadlock, or a race on an eventId) are reloaded and
-   * decided again, after a jittered pause; at most MAX_ROUNDS, then 503 (nothing of the
-   * unwritten part is stored, so the caller's retry is safe).
+   * Rounds until every pending event has its outcome. A round that loses a race (a stream
+   * version or an eventId another writer took first, a deadlock, a serialization failure)
+   * writes nothing; the next one reloads every contract of the batch from the store and
+   * decides again, after a jittered pause; at most MAX_ROUNDS, then 503 (nothing of the batch
+   * is stored, so the caller's retry is safe).
    */
   private async appendWithRetries(
     origin: DecisionOrigin,
@@ -195,61 +199,98 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
     validationRejections: RejectedEventRow[],
     outcomes: IngestOutcome[],
   ): Promise<void> {
-    for (let round = 1; pending.length > 0 || validationRejections.length > 0; round++) {
+    let reload = false;
+    for (let round = 1; ; round++) {
       if (round > MAX_ROUNDS) {
         throw new ServiceUnavailable(
           `could not append after ${MAX_ROUNDS} concurrent-write retries; retry the request`,
         );
       }
-      let result: RoundResult;
+      let result: RoundResult | 'reload';
       try {
         result = await this.store.transaction((c) =>
-          this.round(c, origin, pending, validationRejections),
+          this.round(c, origin, pending, validationRejections, reload),
         );
       } catch (err) {
-        if (!(err instanceof DuplicateEventIdRace) && !isTransientConflict(err)) throw err;
+        // whatever the transaction did is rolled back: forget what it might have changed
+        for (const p of pending) this.states.delete(p.contractId);
+        if (
+          !(err instanceof DuplicateEventIdRace) &&
+          !(err instanceof StreamVersionConflict) &&
+          !isTransientConflict(err)
+        )
+          throw err;
         this.logger.debug(
           `round ${round}: lost a race (${(err as Error).message.slice(0, 80)}), retrying`,
         );
+        reload = true;
         await sleep(backoffMs(round, 5, 200));
         continue;
       }
-      validationRejections.splice(0); // kept: a later round must not keep them again
-      const next: Pending[] = [];
-      for (const p of pending) {
-        const o = result.outcomes.get(p.index)!;
-        if (o.status !== 'duplicate' && result.conflicted.has(p.contractId)) next.push(p);
-        else outcomes[p.index] = o;
+      if (result === 'reload') {
+        reload = true; // a refusal decided on remembered state: decide again on stored state
+        continue;
       }
-      pending = next;
-      if (next.length > 0) {
-        this.logger.debug(`round ${round}: ${next.length} events on contended streams, retrying`);
-        await sleep(backoffMs(round, 5, 200));
-      }
+      for (const [index, o] of result.outcomes) outcomes[index] = o;
+      for (const [id, state] of result.states) this.states.set(id, state);
+      return;
     }
   }
 
-  /** One round, in one transaction: dedupe → load → decide → append and keep rejections. */
+  /**
+   * One round, in one transaction: decide the batch against each contract's decision state
+   * (remembered from this handler's earlier commits, else loaded from the store), then COPY
+   * the accepted events and keep the rejections. No statement checks what the unique keys
+   * check: a remembered state that is stale (another writer appended since) makes the COPY
+   * fail on `(stream_id, stream_version)`, an eventId stored in another contract on
+   * `event_id`; the caller then reloads. A refusal is only ever decided on state read in this
+   * transaction (a remembered state may miss a retraction that freed an identity): if one was
+   * decided on remembered state, the round stops before writing and asks for a reload; a
+   * duplicate found in a remembered state is confirmed by one read of the store.
+   * With `reload`, every contract is loaded and the eventIds are checked against the whole
+   * store (the ones stored in other contracts are duplicates).
+   */
   private async round(
     c: Sql,
     origin: DecisionOrigin,
     pending: Pending[],
     validationRejections: RejectedEventRow[],
-  ): Promise<RoundResult> {
+    reload: boolean,
+  ): Promise<RoundResult | 'reload'> {
     const outcomes = new Map<number, IngestOutcome>();
-    const existing = await this.store.existingEventIds(
-      c,
-      pending.map((p) => p.eventId),
-    );
+    const storedElsewhere = reload
+      ? await this.store.existingEventIds(
+          c,
+          pending.map((p) => p.eventId),
+        )
+      : new Set<string>();
+    const { states, remembered } = await this.statesOf(c, pending, reload);
     const fresh: Pending[] = [];
+    const rememberedDuplicates: string[] = [];
     for (const p of pending) {
-      if (existing.has(p.eventId))
-        outcomes.set(p.index, { eventId: p.eventId, status: 'duplicate' });
-      else fresh.push(p);
+      if (states.get(p.contractId)!.events.has(p.eventId.toLowerCase())) {
+        if (remembered.has(p.contractId)) rememberedDuplicates.push(p.eventId);
+      } else if (!storedElsewhere.has(p.eventId)) {
+        fresh.push(p);
+        continue;
+      }
+      outcomes.set(p.index, { eventId: p.eventId, status: 'duplicate' });
     }
-    const states = await this.loadStates(c, fresh);
-    const storedIn = await this.store.streamsOfEvents(c, retractionTargets(fresh));
+    // "duplicate" tells the sender to stop retrying: the store itself must say so
+    if (rememberedDuplicates.length > 0) {
+      const stored = await this.store.existingEventIds(c, rememberedDuplicates);
+      if (rememberedDuplicates.some((id) => !stored.has(id))) return 'reload';
+    }
+    // where the retracted events are stored, unless in the retracting contract's own history
+    const targets = new Set<string>();
+    for (const p of fresh)
+      if (p.type === 'EventRetracted') {
+        const t = String(p.data.retractedEventId).toLowerCase();
+        if (!states.get(p.contractId)!.events.has(t)) targets.add(t);
+      }
+    const storedIn = await this.store.streamsOfEvents(c, [...targets]);
     const decision = decideBatch(fresh, { states, storedIn }, origin);
+    if (decision.rejected.some((r) => remembered.has(r.fact.contractId))) return 'reload';
 
     const appends: StreamAppend[] = [...decision.appends].map(([streamId, a]) => ({
       streamId,
@@ -279,33 +320,49 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
         errors: [],
       });
 
-    const { conflicted } = await this.store.append(c, appends);
-    // a lost race is decided again next round: its rejections are kept then
-    const kept = decision.rejected
-      .filter((r) => !conflicted.has(r.fact.contractId))
-      .map(({ fact, code, message }) => ({
-        eventId: fact.eventId,
-        contractId: fact.contractId,
-        type: fact.type,
-        code,
-        message,
-        errors: [],
-        payload: fact.item.raw,
-        source: fact.item.source,
-      }));
-    await this.store.recordRejections(c, [...validationRejections, ...kept]);
-    return { outcomes, conflicted };
+    await this.store.append(c, appends);
+    const kept = decision.rejected.map(({ fact, code, message }) => ({
+      eventId: fact.eventId,
+      contractId: fact.contractId,
+      type: fact.type,
+      code,
+      message,
+      errors: [],
+      payload: fact.item.raw,
+      source: fact.item.source,
+    }));
+    const rejections = [...validationRejections, ...kept];
+    if (rejections.length > 0) await this.store.recordRejections(c, rejections);
+    return { outcomes, states };
   }
 
-  /** The decision state of every contract the events touch, folded from its stored history. */
-  private async loadStates(c: Sql, fresh: Pending[]): Promise<Map<string, DecisionState>> {
+  /**
+   * The decision state of every contract the events touch: a copy of the remembered one
+   * (the caller's working state; it replaces the remembered one only once committed), else
+   * folded from the stored history. `remembered`: the contracts whose state was not read now.
+   */
+  private async statesOf(
+    c: Sql,
+    pending: Pending[],
+    reload: boolean,
+  ): Promise<{ states: Map<string, DecisionState>; remembered: Set<string> }> {
     const states = new Map<string, DecisionState>();
-    const ids = [...new Set(fresh.map((p) => p.contractId))];
-    for (const row of await this.store.loadStreams(c, ids, DECISION_FIELDS)) {
-      let state = states.get(row.streamId);
-      if (!state) states.set(row.streamId, (state = emptyDecisionState()));
-      evolveInPlace(state, row);
+    const remembered = new Set<string>();
+    const missing: string[] = [];
+    for (const p of pending) {
+      const id = p.contractId;
+      if (states.has(id)) continue;
+      const known = reload ? undefined : this.states.get(id);
+      if (known) {
+        states.set(id, copyDecisionState(known));
+        remembered.add(id);
+      } else {
+        states.set(id, emptyDecisionState());
+        missing.push(id);
+      }
     }
-    return states;
+    for (const row of await this.store.loadStreams(c, missing, DECISION_FIELDS))
+      evolveInPlace(states.get(row.streamId)!, row);
+    return { states, remembered };
   }
 }
