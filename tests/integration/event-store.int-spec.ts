@@ -209,8 +209,9 @@ describe('PostgreSQL event store', () => {
       const outcomes = await handler.execute(new RecordEventsCommand(items(envs)));
       const used = statements.n - before;
       expect(outcomes.filter((o) => o.status !== 'accepted')).toEqual([]);
-      // BEGIN, stream histories (none remembered yet), COPY of the events, COMMIT
-      expect(used).toBeLessThanOrEqual(4);
+      // per lane (two for a large batch): BEGIN, stream histories (none remembered yet), COPY
+      // of the events, COMMIT
+      expect(used).toBeLessThanOrEqual(2 * 4);
       expect(await count(`SELECT count(*) n FROM events WHERE stream_id LIKE 'C-BULK-%'`)).toBe(
         10_000,
       );
@@ -218,7 +219,7 @@ describe('PostgreSQL event store', () => {
   });
 
   describe('(e) remembered decision states', () => {
-    it('a batch on remembered contracts sends BEGIN, COPY, COMMIT only', async () => {
+    it('a batch on remembered contracts sends BEGIN, COPY, COMMIT only (per lane)', async () => {
       const ids = Array.from({ length: 200 }, (_, i) => `C-WARM-${i}`);
       await handler.execute(
         new RecordEventsCommand(items(ids.map((id) => ev.award(id, '2021-09-13')))),
@@ -228,7 +229,7 @@ describe('PostgreSQL event store', () => {
         new RecordEventsCommand(items(ids.map((id) => ev.signed(id, '2021-09-20')))),
       );
       expect(out.every((o) => o.status === 'accepted')).toBe(true);
-      expect(statements.n - before).toBe(3);
+      expect(statements.n - before).toBe(2 * 3); // 200 events: two lanes
     });
 
     it('another writer appended since: decided again on the stored history, nothing lost or doubled', async () => {
@@ -265,6 +266,25 @@ describe('PostgreSQL event store', () => {
       const out = await handler.execute(new RecordEventsCommand(items([resigned])));
       expect(out[0]).toEqual({ eventId: resigned.eventId, status: 'accepted' });
       expect(await count(`SELECT count(*) n FROM events WHERE stream_id = $1`, [id])).toBe(4);
+    });
+  });
+
+  describe('(f) lanes of a large batch', () => {
+    it('decide as one batch would: order per contract, repeats of an eventId in batch order', async () => {
+      const envs: Envelope[] = [];
+      for (let i = 0; i < 150; i++) envs.push(ev.award(`C-LANE-${i}`, '2021-09-13'));
+      for (let i = 0; i < 150; i++) envs.push(ev.signed(`C-LANE-${i}`, '2021-09-20'));
+      const second = ev.award('C-LANE-0', '2021-09-14'); // refused: already awarded
+      const reused = { ...ev.award('C-LANE-X', '2021-09-13'), eventId: envs[7].eventId };
+      const out = await handler.execute(new RecordEventsCommand(items([...envs, second, reused])));
+      expect(out.slice(0, 300).every((o) => o.status === 'accepted')).toBe(true);
+      expect(out[300]).toMatchObject({ status: 'rejected', code: 'CONTRACT.ALREADY_AWARDED' });
+      expect(out[301]).toEqual({ eventId: envs[7].eventId, status: 'duplicate' });
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM events
+          WHERE stream_id LIKE 'C-LANE-%' AND stream_version = CASE type WHEN 'AwardNoticeIssued' THEN 1 ELSE 2 END`,
+      );
+      expect(rows[0].n).toBe(300);
     });
   });
 

@@ -34,6 +34,45 @@ const PARSE_SLICE = 100;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Lanes of a large batch: one is validated and decided in Node while another is in PostgreSQL. */
+const LANES = 2;
+/** Batches smaller than this are one lane (the overlap would not pay for a second transaction). */
+const MIN_LANE_ITEMS = 200;
+
+/**
+ * The batch's item indices in lanes of disjoint contracts (a contract's events keep their
+ * order within its lane), so that lanes can be recorded concurrently, each in its own
+ * transactions, as Kafka partitions are. One lane when the batch is small, when an eventId
+ * appears under two lanes' contracts (its repeats must be decided in batch order), or when
+ * it holds a retraction (its target may be another contract's event of the same batch, and
+ * whether that one is stored first must not depend on timing).
+ */
+function lanes(items: IngestItem[]): number[][] {
+  const all = items.map((_, i) => i);
+  if (items.length < MIN_LANE_ITEMS) return [all];
+  const out: number[][] = Array.from({ length: LANES }, () => []);
+  const laneOfId = new Map<string, number>();
+  for (let i = 0; i < items.length; i++) {
+    const raw = items[i].raw as { contractId?: unknown; eventId?: unknown; type?: unknown } | null;
+    if (raw?.type === 'EventRetracted') return [all];
+    const lane = typeof raw?.contractId === 'string' ? hashLane(raw.contractId) : 0;
+    if (typeof raw?.eventId === 'string') {
+      const id = raw.eventId.toLowerCase();
+      const before = laneOfId.get(id);
+      if (before !== undefined && before !== lane) return [all];
+      laneOfId.set(id, lane);
+    }
+    out[lane].push(i);
+  }
+  return out.filter((l) => l.length > 0);
+}
+
+function hashLane(contractId: string): number {
+  let h = 0;
+  for (let i = 0; i < contractId.length; i++) h = (h * 31 + contractId.charCodeAt(i)) | 0;
+  return (h >>> 0) % LANES;
+}
+
 /** A valid event of the batch, not repeated within it, waiting for its decision. */
 interface Pending extends BatchFact {
   index: number;
@@ -48,10 +87,11 @@ interface RoundResult {
 }
 
 /**
- * RecordEventsCommand, in named steps: parse (validate, drop repeats within the batch) →
- * rounds of [dedupe against the store → load the touched histories → decideBatch (pure, in
- * libs/domain) → append with optimistic concurrency + keep the rejections], one transaction
- * each, until no contract lost a race → outcomes in batch order.
+ * RecordEventsCommand, in named steps, per lane of disjoint contracts (lanes(): two for a large
+ * batch, recorded concurrently): parse (validate, drop repeats within the batch) →
+ * rounds of [decision states (remembered, else loaded) → decideBatch (pure, in libs/domain)
+ * → one COPY of the accepted events + keep the rejections], one transaction each, until a
+ * round commits (a lost race rolls the round back; the next reloads) → outcomes in batch order.
  */
 @CommandHandler(RecordEventsCommand)
 export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand> {
@@ -67,23 +107,33 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
 
   async execute(cmd: RecordEventsCommand): Promise<IngestOutcome[]> {
     const outcomes: IngestOutcome[] = new Array(cmd.items.length);
-    const { pending, rejections } = await this.parse(cmd.items, this.clock.now(), outcomes);
-    await this.record(cmd.origin, pending, rejections, outcomes);
+    const now = this.clock.now();
+    await Promise.all(
+      lanes(cmd.items).map(async (indices) => {
+        const { pending, rejections } = await this.parse(cmd.items, indices, now, outcomes);
+        await this.record(cmd.origin, pending, rejections, outcomes);
+      }),
+    );
     this.metrics?.record(cmd.items, outcomes);
     return outcomes;
   }
 
-  /** Validates every item (yielding now and then) and drops repeats within the batch. */
+  /**
+   * Validates the items at `indices` (yielding now and then) and drops repeats within them
+   * (lanes() keeps every repeat of an eventId in one lane).
+   */
   private async parse(
     items: IngestItem[],
+    indices: number[],
     now: number,
     outcomes: IngestOutcome[],
   ): Promise<{ pending: Pending[]; rejections: RejectedEventRow[] }> {
     const pending: Pending[] = [];
     const rejections: RejectedEventRow[] = [];
     const seen = new Set<string>();
-    for (let index = 0; index < items.length; index++) {
-      if (index > 0 && index % PARSE_SLICE === 0) await yieldToEventLoop();
+    for (let k = 0; k < indices.length; k++) {
+      if (k > 0 && k % PARSE_SLICE === 0) await yieldToEventLoop();
+      const index = indices[k];
       const item = items[index];
       const parsed = parseEnvelope(item.raw, now);
       if (!parsed.ok) {
