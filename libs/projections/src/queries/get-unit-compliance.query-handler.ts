@@ -129,7 +129,7 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
     const values: unknown[] = [q.unitCode, q.asOf];
     const where = ['o.unit_code = $1', ...this.period(q, values), scopeSql(q.scope, 'o', values)];
     const { rows } = await this.db.pool.query<{ fen: string }>(
-      `WITH ${smeObligationsSql('$2::date', where.join(' AND '))}
+      `WITH ${smeObligationsSql('$2::date', where.join(' AND '), { perObligation: true })}
        SELECT coalesce(sum(interest_fen), 0)::text AS fen FROM sme_ob`,
       values,
     );
