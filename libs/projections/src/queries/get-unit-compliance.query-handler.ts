@@ -4,7 +4,15 @@ import { NotFoundError, ReadPool } from '@app/platform';
 import { scopeSql } from './scope';
 import { smeObligationsSql } from './sme-payment-sql';
 import { prepaymentStatusSql } from './status-sql';
-import { emptyCounts, onTimeRate, RM, RULE_ORDER, summaryCountsSql } from './unit-counts';
+import {
+  emptyCounts,
+  onTimeRate,
+  readModelVersion,
+  RM,
+  RULE_ORDER,
+  summaryCountsSql,
+} from './unit-counts';
+import { UnitRankingCache } from './unit-ranking-cache';
 import {
   GetUnitComplianceQuery,
   type PrepaymentSplit,
@@ -15,9 +23,31 @@ import {
 
 @QueryHandler(GetUnitComplianceQuery)
 export class GetUnitComplianceHandler implements IQueryHandler<GetUnitComplianceQuery> {
+  /** answers per (read-model version, unit, asOf, period, scope): a few KB each */
+  private readonly cache = new UnitRankingCache<UnitComplianceView>(512);
+
   constructor(private readonly db: ReadPool) {}
 
+  /**
+   * One unit's compliance, kept for the read-model version it was computed from (the summary
+   * version and the applied calendar): a repeated request costs one read of that version until
+   * the projector writes again. The key holds the caller's scope (regions, supplier), so an
+   * answer is only ever served to the scope it was computed for.
+   */
   async execute(q: GetUnitComplianceQuery): Promise<UnitComplianceView> {
+    const key = JSON.stringify([
+      await readModelVersion(this.db.pool),
+      q.unitCode,
+      q.asOf,
+      q.from ?? null,
+      q.to ?? null,
+      q.scope?.regions ?? null,
+      q.scope?.supplierCreditCode ?? null,
+    ]);
+    return this.cache.get(key, () => this.compute(q));
+  }
+
+  private async compute(q: GetUnitComplianceQuery): Promise<UnitComplianceView> {
     const cv: unknown[] = [q.unitCode, q.asOf];
     const cScope = scopeSql(q.scope, 'c', cv);
     // The unit exists if it has a contract in scope at all; its name, region, contracts and
@@ -129,7 +159,7 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
     const values: unknown[] = [q.unitCode, q.asOf];
     const where = ['o.unit_code = $1', ...this.period(q, values), scopeSql(q.scope, 'o', values)];
     const { rows } = await this.db.pool.query<{ fen: string }>(
-      `WITH ${smeObligationsSql('$2::date', where.join(' AND '))}
+      `WITH ${smeObligationsSql('$2::date', where.join(' AND '), { perObligation: true })}
        SELECT coalesce(sum(interest_fen), 0)::text AS fen FROM sme_ob`,
       values,
     );

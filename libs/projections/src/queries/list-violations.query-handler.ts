@@ -9,6 +9,8 @@ import {
 } from './list-violations.query';
 import { scopeSql, type AccessScope } from './scope';
 import { obligationStatusColumns, type ObligationStatusRow } from './status-sql';
+import { readModelVersion } from './unit-counts';
+import { UnitRankingCache } from './unit-ranking-cache';
 
 const RM = `"${LIVE_SCHEMA}"`;
 
@@ -83,9 +85,36 @@ export function violationView(
 
 @QueryHandler(ListViolationsQuery)
 export class ListViolationsHandler implements IQueryHandler<ListViolationsQuery> {
+  /** pages per (read-model version, filter, page, scope): ~25 KB at the default 50 rows, at most ~250 KB (500) */
+  private readonly cache = new UnitRankingCache<ViolationPage>(64);
+
   constructor(private readonly db: ReadPool) {}
 
+  /**
+   * A page of violations, kept for the read-model version it was computed from (the summary
+   * version and the applied calendar), like the unit ranking: paging back and forth and
+   * repeated requests cost one read of that version until the projector writes again. The
+   * caller's scope (regions, supplier) is part of the key.
+   */
   async execute(q: ListViolationsQuery): Promise<ViolationPage> {
+    const f = q.filter;
+    const key = JSON.stringify([
+      await readModelVersion(this.db.pool),
+      f.asOf,
+      f.unit ?? null,
+      f.rule ?? null,
+      f.status ?? null,
+      f.from ?? null,
+      f.to ?? null,
+      q.page,
+      q.pageSize,
+      q.scope?.regions ?? null,
+      q.scope?.supplierCreditCode ?? null,
+    ]);
+    return this.cache.get(key, () => this.page(q));
+  }
+
+  private async page(q: ListViolationsQuery): Promise<ViolationPage> {
     const sql = violationsSql(q.filter, q.scope, null, q.pageSize + 1, (q.page - 1) * q.pageSize);
     const { rows } = await this.db.pool.query(sql.text, sql.values);
     return {

@@ -12,26 +12,58 @@ import { RM } from './unit-counts';
  * `interest_fen`, `paid_fen` and `owed_fen` as of `t`), for the caller's SELECT. `where` is
  * on the alias `o` (rm.obligations) and `c` (rm.contracts).
  */
-export function smeObligationsSql(t: string, where: string): string {
-  return `sme_base AS (
-      SELECT o.contract_id, o.unit_code, o.region, o.started_on, o.deadline, o.fulfilled_on,
+export function smeObligationsSql(
+  t: string,
+  where: string,
+  /**
+   * `perObligation`: each obligation's contract and payments read by their primary keys
+   * (nested loops), for a small set such as one unit's. Otherwise the planner joins as it
+   * likes (hash joins over every payment for a large set: the overview, the disclosure).
+   * Both give the same figures; one unit's large set took 172 → 48 ms this way.
+   */
+  opts: { perObligation?: boolean } = {},
+): string {
+  const endOn = `CASE WHEN o.cancelled_on IS NOT NULL AND o.cancelled_on < ${t} THEN o.cancelled_on ELSE ${t} END AS end_on`;
+  const obligationColumns = `o.contract_id, o.unit_code, o.region, o.started_on, o.deadline, o.fulfilled_on,
              o.exempted_on, o.cancelled_on, c.unit_name, c.amount_fen AS owed_fen,
-             c.late_interest_rate,
-             CASE WHEN o.cancelled_on IS NOT NULL AND o.cancelled_on < ${t} THEN o.cancelled_on ELSE ${t} END AS end_on
+             c.late_interest_rate`;
+  // the payments of the contract in date order, each counted up to what is still owed
+  const counted = (partition: string) => `greatest(0, least(p.amount_fen,
+               b.owed_fen - coalesce(sum(p.amount_fen) OVER (${partition}
+                 ORDER BY p.paid_on, p.payment_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS counted`;
+  let ctes: string;
+  let paid: string;
+  if (opts.perObligation) {
+    // OFFSET 0 keeps the contract look-up a subquery (not pulled up into a hash join)
+    ctes = `sme_base AS (
+      SELECT ${obligationColumns}, ${endOn}
+        FROM ${RM}.obligations o
+       CROSS JOIN LATERAL (SELECT c.unit_name, c.amount_fen, c.late_interest_rate FROM ${RM}.contracts c
+                            WHERE c.contract_id = o.contract_id OFFSET 0) c
+       WHERE o.rule = 'smePayment' AND o.started_on <= ${t} AND ${where}),`;
+    paid = `LEFT JOIN LATERAL (
+          SELECT sum(q.counted) AS paid_fen,
+                 sum(q.counted * greatest(0, least(q.paid_on, b.end_on) - b.deadline)) AS paid_fen_days
+            FROM (SELECT p.paid_on, ${counted('')}
+                    FROM ${RM}.payments p
+                   WHERE p.contract_id = b.contract_id AND p.paid_on <= ${t} AND p.amount_fen > 0) q) s ON true`;
+  } else {
+    ctes = `sme_base AS (
+      SELECT ${obligationColumns}, ${endOn}
         FROM ${RM}.obligations o JOIN ${RM}.contracts c ON c.contract_id = o.contract_id
        WHERE o.rule = 'smePayment' AND o.started_on <= ${t} AND ${where}),
     sme_paid AS (
-      SELECT p.contract_id, p.paid_on,
-             greatest(0, least(p.amount_fen,
-               b.owed_fen - coalesce(sum(p.amount_fen) OVER (PARTITION BY p.contract_id
-                 ORDER BY p.paid_on, p.payment_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS counted,
+      SELECT p.contract_id, p.paid_on, ${counted('PARTITION BY p.contract_id')},
              b.deadline, b.end_on
         FROM ${RM}.payments p JOIN sme_base b ON b.contract_id = p.contract_id
        WHERE p.paid_on <= ${t} AND p.amount_fen > 0),
     sme_sum AS (
       SELECT contract_id, sum(counted) AS paid_fen,
              sum(counted * greatest(0, least(paid_on, end_on) - deadline)) AS paid_fen_days
-        FROM sme_paid GROUP BY contract_id),
+        FROM sme_paid GROUP BY contract_id),`;
+    paid = `LEFT JOIN sme_sum s ON s.contract_id = b.contract_id`;
+  }
+  return `${ctes}
     sme_ob AS (
       SELECT b.*, coalesce(s.paid_fen, 0)::bigint AS paid_fen,
              CASE WHEN b.late_interest_rate IS NULL
@@ -40,7 +72,7 @@ export function smeObligationsSql(t: string, where: string): string {
                            72000000000)
              END::bigint AS interest_fen
         FROM sme_base b
-        LEFT JOIN sme_sum s ON s.contract_id = b.contract_id
+        ${paid}
         CROSS JOIN LATERAL (SELECT coalesce(s.paid_fen_days, 0)
                + greatest(b.owed_fen - coalesce(s.paid_fen, 0), 0) * greatest(0, b.end_on - b.deadline) AS fen_days) x)`;
 }

@@ -1,4 +1,5 @@
 import { OBLIGATION_RULE_IDS, rateDown } from '@app/domain';
+import type { Sql } from '@app/event-store';
 import { LIVE_SCHEMA } from '../read-model-ddl';
 import type { StatusCounts } from './units.query';
 
@@ -48,4 +49,19 @@ export function summaryCountsSql(
          o.started_on, o.deadline, o.fulfilled_on, o.exempted_on, o.cancelled_on, ${t}), 1)) c(status, n)
        WHERE o.settled_on > ${t} AND o.unit_code IS NOT NULL AND ${whereO} AND c.status IS NOT NULL
     ) x GROUP BY ${groups} HAVING sum(n) <> 0`;
+}
+
+/**
+ * What an answer computed from the read models and the calendar table depends on, as one
+ * string: the summary version (`summary_state.version`, moved in the transaction of every
+ * projector write, a rebuild's swap included) and the fingerprint of the calendar applied to
+ * `business_days` (the working days that delays are counted in). An answer kept under this key
+ * is the answer any later request would compute, until the key moves.
+ */
+export async function readModelVersion(db: Sql): Promise<string> {
+  const { rows } = await db.query<{ v: string | null; cal: string | null }>(
+    `SELECT (SELECT version FROM ${RM}.summary_state) AS v,
+            (SELECT applied_fingerprint FROM calendar_state) AS cal`,
+  );
+  return `${rows[0]?.v ?? ''}/${rows[0]?.cal ?? ''}`;
 }
