@@ -15,6 +15,7 @@ import { ErrorCodes, type ErrorCode, type FieldError } from './error-codes';
 import {
   CONTRACT_ID_PATTERN,
   EVENT_TYPES,
+  MAX_CORRELATION_ID_LENGTH,
   MAX_EVENT_BYTES,
   MAX_FUTURE_SKEW_MS,
   MIN_OCCURRED_AT,
@@ -49,10 +50,10 @@ export class EventEnvelopeDto {
   @IsInt()
   schemaVersion!: number;
 
-  @ApiPropertyOptional({ maxLength: 200 })
+  @ApiPropertyOptional({ maxLength: MAX_CORRELATION_ID_LENGTH })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(MAX_CORRELATION_ID_LENGTH)
   correlationId?: string;
 
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'per type, SPEC §2' })
