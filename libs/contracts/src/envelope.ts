@@ -3,6 +3,8 @@ import { plainToInstance } from 'class-transformer';
 import {
   IsInt,
   IsObject,
+  isObject,
+  isString,
   IsOptional,
   IsString,
   IsUUID,
@@ -15,6 +17,7 @@ import { ErrorCodes, type ErrorCode, type FieldError } from './error-codes';
 import {
   CONTRACT_ID_PATTERN,
   EVENT_TYPES,
+  MAX_CORRELATION_ID_LENGTH,
   MAX_EVENT_BYTES,
   MAX_FUTURE_SKEW_MS,
   MIN_OCCURRED_AT,
@@ -22,6 +25,17 @@ import {
   type EventType,
 } from './event-types';
 import { PAYLOAD_CLASSES } from './event-payloads';
+import {
+  PAYLOAD_CHECKS,
+  conforms,
+  optional,
+  pattern,
+  required,
+  shape,
+  text,
+  uuid,
+  type Tally,
+} from './payload-checks';
 import { IsOffsetDateTime, parseOffsetDateTime } from './validators';
 import { hasUnstorableText } from './storable-text';
 
@@ -49,10 +63,10 @@ export class EventEnvelopeDto {
   @IsInt()
   schemaVersion!: number;
 
-  @ApiPropertyOptional({ maxLength: 200 })
+  @ApiPropertyOptional({ maxLength: MAX_CORRELATION_ID_LENGTH })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(MAX_CORRELATION_ID_LENGTH)
   correlationId?: string;
 
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'per type, SPEC §2' })
@@ -207,11 +221,85 @@ function fail(code: ErrorCode, message: string, errors: FieldError[], raw?: unkn
   };
 }
 
+/** EventEnvelopeDto as checks; `data` is checked by its type's payload, `occurredAt` after. */
+export const ENVELOPE_CHECKS = shape({
+  eventId: required(uuid),
+  type: required(isEventType),
+  contractId: required(pattern(CONTRACT_ID_PATTERN)),
+  occurredAt: required(isString),
+  schemaVersion: required((v) => v === 1),
+  correlationId: optional(text(MAX_CORRELATION_ID_LENGTH)),
+  data: optional(isObject),
+});
+
+/**
+ * Everything of an event that passes but its free text is short (known keys, codes of at
+ * most 64 characters, amounts, dates): a few hundred bytes of JSON. Free text takes at most
+ * 6 bytes of JSON per UTF-16 unit (`\u00XX`): below this many units of it an event cannot
+ * reach MAX_EVENT_BYTES; above, the exact size is measured, as the classes path does.
+ */
+const TEXT_UNITS_WITHOUT_SIZE_CHECK = MAX_EVENT_BYTES / 2 / 6;
+
+function validatedEvent(
+  obj: Record<string, unknown>,
+  occurredAtMs: number,
+  data: Record<string, unknown>,
+): ValidatedEvent {
+  return {
+    eventId: (obj.eventId as string).toLowerCase(),
+    type: obj.type as EventType,
+    contractId: obj.contractId as string,
+    occurredAt: obj.occurredAt as string,
+    occurredAtMs,
+    schemaVersion: obj.schemaVersion as number,
+    correlationId: obj.correlationId as string | undefined,
+    data,
+  };
+}
+
+/**
+ * The fast path: the event {@link parseEnvelopeWithClasses} accepts `raw` as, checked by
+ * plain functions (payload-checks.ts) in a few microseconds; null when it might not accept
+ * it. Every shape, text and size rule of that path holds here too: only known keys (so no
+ * Object.prototype names, no deep nesting, few properties), storable free text, the size
+ * limit.
+ */
+export function fastValidEvent(raw: unknown, now: number): ValidatedEvent | null {
+  const tally: Tally = { text: 0 };
+  if (!conforms(raw, ENVELOPE_CHECKS, tally)) return null;
+  const obj = raw as Record<string, unknown>;
+  const data = (obj.data ?? {}) as Record<string, unknown>;
+  if (!conforms(data, PAYLOAD_CHECKS[obj.type as EventType], tally)) return null;
+  const occurredAtMs = parseOffsetDateTime(obj.occurredAt);
+  if (
+    occurredAtMs === null ||
+    occurredAtMs < MIN_OCCURRED_AT ||
+    occurredAtMs > now + MAX_FUTURE_SKEW_MS
+  )
+    return null;
+  if (
+    tally.text > TEXT_UNITS_WITHOUT_SIZE_CHECK &&
+    Buffer.byteLength(JSON.stringify(raw), 'utf8') > MAX_EVENT_BYTES
+  )
+    return null;
+  return validatedEvent(obj, occurredAtMs, data);
+}
+
 /**
  * Validates one raw envelope (already JSON-parsed) with the shared classes. `now` is
  * passed in so that the future check is testable. Returns field paths on failure.
+ * A valid event takes the fast path ({@link fastValidEvent}); the classes say why one is not.
  */
 export function parseEnvelope(raw: unknown, now: number): ParseResult {
+  const event = fastValidEvent(raw, now);
+  return event ? { ok: true, event } : parseEnvelopeWithClasses(raw, now);
+}
+
+/**
+ * parseEnvelope with class-validator only (the reference the fast path is tested against):
+ * ~50 µs an event, but it lists every field error.
+ */
+export function parseEnvelopeWithClasses(raw: unknown, now: number): ParseResult {
   if (raw instanceof OversizedValue) {
     return fail(
       ErrorCodes.EVENT_TOO_LARGE,
@@ -328,15 +416,6 @@ export function parseEnvelope(raw: unknown, now: number): ParseResult {
   }
   return {
     ok: true,
-    event: {
-      eventId: (obj.eventId as string).toLowerCase(),
-      type: type as EventType,
-      contractId: obj.contractId as string,
-      occurredAt: obj.occurredAt as string,
-      occurredAtMs: occurredAtMs!,
-      schemaVersion: obj.schemaVersion as number,
-      correlationId: obj.correlationId as string | undefined,
-      data: dataRaw as Record<string, unknown>,
-    },
+    event: validatedEvent(obj, occurredAtMs!, dataRaw as Record<string, unknown>),
   };
 }

@@ -34,7 +34,28 @@ import {
 import { RATE_PATTERN, RATIO_PATTERN } from './money';
 import { IsCreditCode, IsMoney } from './validators';
 
-const CODE = /^[A-Za-z0-9._:/-]{1,64}$/;
+/** A code or number of ours (unit, project, invoice, payment): 1-64 of `[A-Za-z0-9._:/-]`. */
+export const CODE_PATTERN = /^[A-Za-z0-9._:/-]{1,64}$/;
+/** An administrative division code of a purchasing unit. */
+export const REGION_PATTERN = /^[0-9A-Za-z-]{1,32}$/;
+
+/**
+ * Length limits (class-validator's MaxLength, which counts a surrogate pair as one character)
+ * and integer ranges of payload fields, shared by the decorators below and the fast check of
+ * valid events (payload-checks.ts).
+ */
+export const FIELD_LIMITS = {
+  /** names of a purchasing unit and of a supplier */
+  name: 200,
+  projectName: 300,
+  projectMethod: 50,
+  /** urls and reasons */
+  text: 2000,
+  obligationKey: 80,
+  acceptanceWorkingDays: { min: 1, max: 60 },
+  paymentTermDays: { min: 1, max: 3650 },
+} as const;
+const L = FIELD_LIMITS;
 
 export class PurchasingUnitDto {
   @ApiProperty({
@@ -42,19 +63,19 @@ export class PurchasingUnitDto {
     description: 'purchasing unit code (采购单位编码)',
   })
   @IsString()
-  @Matches(CODE, { message: 'code must be 1-64 characters of [A-Za-z0-9._:/-]' })
+  @Matches(CODE_PATTERN, { message: 'code must be 1-64 characters of [A-Za-z0-9._:/-]' })
   code!: string;
 
   @ApiProperty({ example: '重庆市涪陵区教育委员会' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(200)
+  @MaxLength(L.name)
   name!: string;
 
   @ApiPropertyOptional({ example: '500102', description: 'administrative division code' })
   @IsOptional()
   @IsString()
-  @Matches(/^[0-9A-Za-z-]{1,32}$/, { message: 'region must be 1-32 characters of [0-9A-Za-z-]' })
+  @Matches(REGION_PATTERN, { message: 'region must be 1-32 characters of [0-9A-Za-z-]' })
   region?: string;
 }
 
@@ -66,7 +87,7 @@ export class SupplierDto {
   @ApiProperty({ example: '重庆某某科技有限公司' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(200)
+  @MaxLength(L.name)
   name!: string;
 
   @ApiProperty({ enum: SUPPLIER_SIZES })
@@ -77,19 +98,19 @@ export class SupplierDto {
 export class ProjectDto {
   @ApiProperty({ example: 'FLCG-2021-0456' })
   @IsString()
-  @Matches(CODE, { message: 'code must be 1-64 characters of [A-Za-z0-9._:/-]' })
+  @Matches(CODE_PATTERN, { message: 'code must be 1-64 characters of [A-Za-z0-9._:/-]' })
   code!: string;
 
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
-  @MaxLength(300)
+  @MaxLength(L.projectName)
   name?: string;
 
   @ApiPropertyOptional({ example: '公开招标' })
   @IsOptional()
   @IsString()
-  @MaxLength(50)
+  @MaxLength(L.projectMethod)
   method?: string;
 }
 
@@ -138,8 +159,8 @@ export class ContractSignedData {
   })
   @IsOptional()
   @IsInt()
-  @Min(1)
-  @Max(60)
+  @Min(L.acceptanceWorkingDays.min)
+  @Max(L.acceptanceWorkingDays.max)
   acceptanceWorkingDays?: number;
 
   @ApiPropertyOptional({
@@ -159,8 +180,8 @@ export class ContractSignedData {
   })
   @IsOptional()
   @IsInt()
-  @Min(1)
-  @Max(3650)
+  @Min(L.paymentTermDays.min)
+  @Max(L.paymentTermDays.max)
   paymentTermDays?: number;
 
   @ApiPropertyOptional({
@@ -180,7 +201,7 @@ export class ContractAnnouncedData {
   @ApiPropertyOptional({ example: 'https://www.ccgp-chongqing.gov.cn/...' })
   @IsOptional()
   @IsString()
-  @MaxLength(2000)
+  @MaxLength(L.text)
   url?: string;
 }
 
@@ -195,7 +216,7 @@ export class AcceptanceCompletedData {
 export class InvoiceReceivedData {
   @ApiProperty({ example: 'INV-001' })
   @IsString()
-  @Matches(CODE, { message: 'invoiceNo must be 1-64 characters of [A-Za-z0-9._:/-]' })
+  @Matches(CODE_PATTERN, { message: 'invoiceNo must be 1-64 characters of [A-Za-z0-9._:/-]' })
   invoiceNo!: string;
 
   @ApiProperty({ example: '500000.00' })
@@ -210,7 +231,7 @@ export class InvoiceReceivedData {
 export class PaymentMadeData {
   @ApiProperty({ example: 'PAY-001' })
   @IsString()
-  @Matches(CODE, { message: 'paymentId must be 1-64 characters of [A-Za-z0-9._:/-]' })
+  @Matches(CODE_PATTERN, { message: 'paymentId must be 1-64 characters of [A-Za-z0-9._:/-]' })
   paymentId!: string;
 
   @ApiProperty({ example: '500000.00' })
@@ -224,7 +245,7 @@ export class PaymentMadeData {
   @ApiPropertyOptional({ example: 'INV-001' })
   @IsOptional()
   @IsString()
-  @Matches(CODE, { message: 'invoiceNo must be 1-64 characters of [A-Za-z0-9._:/-]' })
+  @Matches(CODE_PATTERN, { message: 'invoiceNo must be 1-64 characters of [A-Za-z0-9._:/-]' })
   invoiceNo?: string;
 }
 
@@ -232,7 +253,7 @@ export class ContractTerminatedData {
   @ApiProperty()
   @IsString()
   @IsNotEmpty()
-  @MaxLength(2000)
+  @MaxLength(L.text)
   reason!: string;
 }
 
@@ -244,7 +265,7 @@ export class EventRetractedData {
   @ApiProperty()
   @IsString()
   @IsNotEmpty()
-  @MaxLength(2000)
+  @MaxLength(L.text)
   reason!: string;
 }
 
@@ -259,13 +280,13 @@ export class ObligationExemptedData {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(80)
+  @MaxLength(L.obligationKey)
   key?: string;
 
   @ApiProperty({ description: '正当理由' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(2000)
+  @MaxLength(L.text)
   reason!: string;
 }
 
@@ -274,7 +295,7 @@ export class ProcurementIntentionPublishedData {
   @ApiPropertyOptional({ example: 'https://www.ccgp-chongqing.gov.cn/...' })
   @IsOptional()
   @IsString()
-  @MaxLength(2000)
+  @MaxLength(L.text)
   url?: string;
 
   @ApiPropertyOptional({ example: '1300000.00' })

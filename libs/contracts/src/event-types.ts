@@ -64,6 +64,8 @@ export const PROCUREMENT_METHODS = [
 export type ProcurementMethod = (typeof PROCUREMENT_METHODS)[number];
 
 export const CONTRACT_ID_PATTERN = /^[A-Za-z0-9._:/-]{1,64}$/;
+/** Of the envelope's free-text `correlationId`. */
+export const MAX_CORRELATION_ID_LENGTH = 200;
 export const MAX_EVENTS_PER_REQUEST = 1000;
 export const MAX_EVENT_BYTES = 64 * 1024;
 /** Earliest acceptable business time. */

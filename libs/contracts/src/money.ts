@@ -10,6 +10,9 @@ export const MAX_YUAN = 1e12;
 export function moneyProblem(value: unknown): string | null {
   if (typeof value !== 'string') return 'must be a decimal string in yuan, e.g. "1250000.00"';
   if (!MONEY_PATTERN.test(value)) return 'must be a decimal string with at most 2 decimals';
+  // the common case, without splitting: 1 to 12 digits not starting with 0 are 1 ≤ x < 1e12
+  const dot = value.indexOf('.');
+  if (value[0] !== '0' && (dot < 0 ? value.length : dot) <= 12) return null;
   const [i, f = ''] = value.split('.');
   const intPart = Number(i);
   if (intPart === 0 && /^0*$/.test(f)) return 'must be greater than 0';
