@@ -44,17 +44,17 @@ const MIN_LANE_ITEMS = 200;
  * order within its lane), so that lanes can be recorded concurrently, each in its own
  * transactions, as Kafka partitions are. One lane when the batch is small, when an eventId
  * appears under two lanes' contracts (its repeats must be decided in batch order), or when
- * it holds a retraction (its target may be another contract's event of the same batch, and
- * whether that one is stored first must not depend on timing).
+ * a retraction names an event of the batch in another lane (whether that one is stored
+ * before the retraction is decided must not depend on timing).
  */
 function lanes(items: IngestItem[]): number[][] {
   const all = items.map((_, i) => i);
   if (items.length < MIN_LANE_ITEMS) return [all];
   const out: number[][] = Array.from({ length: LANES }, () => []);
   const laneOfId = new Map<string, number>();
+  const retractions: Array<{ lane: number; target: string }> = [];
   for (let i = 0; i < items.length; i++) {
-    const raw = items[i].raw as { contractId?: unknown; eventId?: unknown; type?: unknown } | null;
-    if (raw?.type === 'EventRetracted') return [all];
+    const raw = items[i].raw as RawItem | null;
     const lane = typeof raw?.contractId === 'string' ? hashLane(raw.contractId) : 0;
     if (typeof raw?.eventId === 'string') {
       const id = raw.eventId.toLowerCase();
@@ -62,9 +62,23 @@ function lanes(items: IngestItem[]): number[][] {
       if (before !== undefined && before !== lane) return [all];
       laneOfId.set(id, lane);
     }
+    const target = raw?.data?.retractedEventId;
+    if (raw?.type === 'EventRetracted' && typeof target === 'string')
+      retractions.push({ lane, target: target.toLowerCase() });
     out[lane].push(i);
   }
+  for (const r of retractions) {
+    const home = laneOfId.get(r.target);
+    if (home !== undefined && home !== r.lane) return [all];
+  }
   return out.filter((l) => l.length > 0);
+}
+
+interface RawItem {
+  contractId?: unknown;
+  eventId?: unknown;
+  type?: unknown;
+  data?: { retractedEventId?: unknown } | null;
 }
 
 function hashLane(contractId: string): number {
