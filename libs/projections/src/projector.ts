@@ -19,9 +19,8 @@ import {
 import type { Pool } from 'pg';
 import type { NotificationDecider } from './notifications/notification-decider';
 import { LIVE_SCHEMA, PROJECTION_NAME } from './read-model-ddl';
+import { replaceReadModels } from './read-model-writer';
 import { rowsOf } from './rows';
-
-const TABLES = ['obligations', 'invoices', 'payments', 'allocations', 'contracts'] as const;
 
 export interface ProjectionTarget {
   /** schema holding the read models */
@@ -129,11 +128,11 @@ export class ComplianceProjector {
       list.push(e);
     }
     const rows = {
-      contracts: [] as unknown[],
-      obligations: [] as unknown[],
-      invoices: [] as unknown[],
-      payments: [] as unknown[],
-      allocations: [] as unknown[],
+      contracts: [] as object[],
+      obligations: [] as object[],
+      invoices: [] as object[],
+      payments: [] as object[],
+      allocations: [] as object[],
     };
     for (const [streamId, events] of byStream) {
       const facts = events.map((e) =>
@@ -150,38 +149,13 @@ export class ComplianceProjector {
         events[events.length - 1].streamVersion,
       );
       rows.contracts.push(r.contract);
-      rows.obligations.push(...r.obligations);
-      rows.invoices.push(...r.invoices);
-      rows.payments.push(...r.payments);
-      rows.allocations.push(...r.allocations);
+      for (const o of r.obligations) rows.obligations.push(o);
+      for (const i of r.invoices) rows.invoices.push(i);
+      for (const p of r.payments) rows.payments.push(p);
+      for (const a of r.allocations) rows.allocations.push(a);
     }
+    await replaceReadModels(c, schema, replaced, rows);
     const q = `"${schema}"`;
-    // The obligations leave and enter the per-unit counts in the same statements.
-    const count = (rowsCte: string, sign: string) =>
-      `INSERT INTO ${q}.unit_rule_counts AS u (unit_code, region, rule, status, n)
-       SELECT unit_code, coalesce(region, ''), rule, final_status, ${sign}count(*)
-         FROM ${rowsCte} WHERE unit_code IS NOT NULL GROUP BY 1, 2, 3, 4
-       ON CONFLICT (unit_code, region, rule, status) DO UPDATE SET n = u.n + excluded.n`;
-    for (const t of replaced.length ? TABLES : []) {
-      const del = `DELETE FROM ${q}.${t} WHERE contract_id = ANY($1::text[])`;
-      await c.query(
-        t === 'obligations'
-          ? `WITH gone AS (${del} RETURNING unit_code, region, rule, final_status) ${count('gone', '-')}`
-          : del,
-        [replaced],
-      );
-    }
-    for (const t of TABLES) {
-      const list = rows[t];
-      if (list.length === 0) continue;
-      const ins = `INSERT INTO ${q}.${t} SELECT * FROM jsonb_populate_recordset(NULL::${q}.${t}, $1::jsonb)`;
-      await c.query(
-        t === 'obligations'
-          ? `WITH added AS (${ins} RETURNING unit_code, region, rule, final_status) ${count('added', '')}`
-          : ins,
-        [JSON.stringify(list)],
-      );
-    }
     await c.query(`UPDATE ${q}.summary_state SET version = pg_current_xact_id()::text`);
     await this.notifications?.decide(c, schema, { contractIds });
   }
