@@ -16,7 +16,7 @@
  *              small and medium, 2,000,000 at large)
  *   naive      one TypeORM save() per event in its own transaction (time-boxed sample)
  *   read       raw sequential read of `events` of `bench_store` with a cursor (the read limit)
- *   projector  ComplianceProjector.runBatch on `bench_store` from zero until caught up
+ *   projector  ComplianceProjector.step on `bench_store` from zero until caught up
  *   queries    autocannon p50/p95/p99 of the four read endpoints, today and historical
  * and the service's peak RSS (VmHWM of the child processes). The printed table and
  * `details.notes` say which measures are time-boxed or sampled. Writes
@@ -388,7 +388,7 @@ async function main(): Promise<void> {
         show('raw read', results.rawRead);
       }
       if (on('projector') || on('queries')) {
-        log(`projector catch-up from zero on bench_store (runBatch ${projectorBatch}) …`);
+        log(`projector catch-up from zero on bench_store (step ${projectorBatch}) …`);
         const pr = await projectorCatchUp(storeUrl, projectorBatch);
         if (on('projector')) {
           results.projector = pr;

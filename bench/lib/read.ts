@@ -44,8 +44,9 @@ export async function rawRead(url: string, batchSize = 5000): Promise<Throughput
 }
 
 /**
- * Projector catch-up from zero: ComplianceProjector.runBatch on the live target until it
- * reports 0, as ProjectorDaemon.catchUp does (calendar table ensured first, untimed).
+ * Projector catch-up from zero: ComplianceProjector.step on the live target until it reports
+ * 0, as ProjectorDaemon.catchUp does (calendar table ensured first, untimed): from zero that
+ * is the stream-ordered catch-up pass, then the tail's batches for whatever is left.
  */
 export async function projectorCatchUp(
   url: string,
@@ -68,7 +69,7 @@ export async function projectorCatchUp(
     let batches = 0;
     const t0 = now();
     for (;;) {
-      const n = await projector.runBatch(LIVE_TARGET, batchSize);
+      const n = await projector.step(LIVE_TARGET, batchSize);
       if (n === 0) break;
       events += n;
       batches++;
@@ -79,7 +80,7 @@ export async function projectorCatchUp(
       batches,
       seconds: ms / 1000,
       eventsPerSec: events / (ms / 1000),
-      note: `runBatch(${batchSize})`,
+      note: `step(${batchSize})`,
     };
   } finally {
     await p.end();

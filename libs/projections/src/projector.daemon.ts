@@ -49,7 +49,8 @@ export interface ProjectorHealth {
  * leader checks that its lock session is still alive (at most a second apart, and at once
  * when the connection reports an error); when it is gone it stops and re-elects.
  * Each tick: apply a calendar change if one is pending (CalendarService.applyIfChanged),
- * then one batch.
+ * then one step: a chunk of the catch-up pass when far behind, else one batch
+ * (ComplianceProjector.step).
  */
 @Injectable()
 export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -257,7 +258,14 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
             `calendar version ${applied.version} applied: years ${applied.years.join(', ') || 'none'} changed, ${applied.contracts} contracts recomputed`,
           );
         const started = performance.now();
-        const n = await this.projector.runBatch(LIVE_TARGET, this.config.projector.batchSize);
+        const passing = this.projector.pass(PROJECTION_NAME);
+        const n = await this.projector.step(LIVE_TARGET, this.config.projector.batchSize);
+        const pass = this.projector.pass(PROJECTION_NAME);
+        if (pass && !passing)
+          this.logger.log(
+            `far behind: catch-up pass over ${pass.streams.length} contracts in stream order`,
+          );
+        if (passing && !pass) this.logger.log('catch-up pass done: back to the tail');
         if (n === 0) await this.sweepIfDue();
         this.onBatch?.(n, (performance.now() - started) / 1000);
         this.projectedEvents += n;
@@ -282,12 +290,12 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  /** Runs batches until nothing is left (tests, CLI). */
+  /** Runs steps (catch-up pass chunks, then batches) until nothing is left (tests, CLI). */
   async catchUp(): Promise<number> {
     let total = 0;
     for (;;) {
       await this.calendar.applyIfChanged(this.projector);
-      const n = await this.projector.runBatch(LIVE_TARGET, this.config.projector.batchSize);
+      const n = await this.projector.step(LIVE_TARGET, this.config.projector.batchSize);
       total += n;
       if (n === 0) return total;
     }

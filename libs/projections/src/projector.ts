@@ -11,6 +11,7 @@ import {
   moveCheckpoint,
   readCheckpoint,
   withTransaction,
+  START,
   type Checkpoint,
   type Sql,
   type EventPosition,
@@ -19,9 +20,8 @@ import {
 import type { Pool } from 'pg';
 import type { NotificationDecider } from './notifications/notification-decider';
 import { LIVE_SCHEMA, PROJECTION_NAME } from './read-model-ddl';
+import { replaceReadModels } from './read-model-writer';
 import { rowsOf } from './rows';
-
-const TABLES = ['obligations', 'invoices', 'payments', 'allocations', 'contracts'] as const;
 
 export interface ProjectionTarget {
   /** schema holding the read models */
@@ -33,11 +33,42 @@ export interface ProjectionTarget {
 export const LIVE_TARGET: ProjectionTarget = { schema: LIVE_SCHEMA, checkpoint: PROJECTION_NAME };
 
 /**
+ * From how many events behind its checkpoint (stored, visible or not) the projector takes the
+ * stream-ordered catch-up pass instead of batches in the global order; always from START.
+ * At 5,000 events a batch, 20 batches: from there an interleaved feed makes the batches
+ * recompute many of the same contracts again and again.
+ */
+export const CATCH_UP_LAG = 100_000;
+
+/**
+ * A catch-up pass in progress: every contract with events in (from, head], walked in
+ * stream_id order, `done` of them projected so far. Held in memory only: a process that dies
+ * leaves the checkpoint at `from`, and the next pass starts over (see ComplianceProjector.step).
+ */
+export interface CatchUpPass {
+  readonly from: Checkpoint;
+  /**
+   * The checkpoint row's version when the pass began (its `xmin`: the transaction that last
+   * wrote it). Any move, and a row deleted and created again (a rebuild started over, a
+   * reset), changes it; the chunks only lock the row, which leaves it as it is.
+   */
+  readonly version: string;
+  /** the gap-safe head when the pass began: no event at or before it can still appear */
+  readonly head: Checkpoint;
+  /** contracts with events in (from, head], in stream_id order */
+  readonly streams: readonly string[];
+  /** how many of each contract's events lie in (from, head] */
+  readonly counts: readonly number[];
+  done: number;
+}
+
+/**
  * The compliance projector. Each batch: read the store gap-safely after the checkpoint,
  * recompute every touched contract from its whole history (so results never depend on
  * arrival order), replace its read-model rows, and move the checkpoint with a
  * compare-and-set — all in one transaction, so a crash at any point replays the batch and
- * the replay is idempotent.
+ * the replay is idempotent. Far behind, `step` takes a stream-ordered catch-up pass instead
+ * (each contract read and assessed once; see beginPass and passChunk), then the batches.
  */
 export class ComplianceProjector {
   constructor(
@@ -60,7 +91,131 @@ export class ComplianceProjector {
      * transaction as their read models (SPEC §8); none without it.
      */
     private readonly notifications?: NotificationDecider,
+    private readonly options: { catchUpLag?: number } = {},
   ) {}
+
+  private readonly passes = new Map<string, CatchUpPass>();
+
+  /** The catch-up pass in progress for this checkpoint, if any. */
+  pass(checkpoint: string): Readonly<CatchUpPass> | undefined {
+    return this.passes.get(checkpoint);
+  }
+
+  /**
+   * One step of projection: a chunk of the catch-up pass when one is in progress or the
+   * checkpoint is far behind (START, or CATCH_UP_LAG events), else one batch of the tail
+   * (runBatch). Returns the number of events consumed (0 when caught up): a chunk counts the
+   * events of its contracts in (from, head], so the steps of a pass add up to its events.
+   */
+  async step(target: ProjectionTarget, batchSize: number): Promise<number> {
+    let pass = this.passes.get(target.checkpoint);
+    if (!pass) {
+      pass = await this.beginPass(target);
+      if (!pass) return this.runBatch(target, batchSize);
+      this.passes.set(target.checkpoint, pass);
+    }
+    const n = await this.passChunk(target, pass, batchSize);
+    if (n !== null) return n;
+    // the checkpoint moved under the pass (a rebuild's swap, another leader): start afresh
+    this.passes.delete(target.checkpoint);
+    return this.step(target, batchSize);
+  }
+
+  /**
+   * Starts a catch-up pass when the checkpoint is far behind: takes the gap-safe head H (the
+   * last event of a transaction older than every one still running, as readAll sees it) and
+   * the contracts with events in (checkpoint, H]. Nothing can later appear at or before H, so
+   * that set is fixed; whatever is stored after H is the tail's.
+   */
+  private beginPass(target: ProjectionTarget): Promise<CatchUpPass | undefined> {
+    return withTransaction(this.pool, async (c) => {
+      await ensureCheckpoint(c, target.checkpoint);
+      const { from, version } = await checkpointRow(c, target.checkpoint, false);
+      const lag = this.options.catchUpLag ?? CATCH_UP_LAG;
+      if (
+        from.transactionId !== START.transactionId ||
+        from.globalPosition !== START.globalPosition
+      ) {
+        const { rows } = await c.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM (
+             SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) LIMIT ${lag}) x`,
+          [from.transactionId, from.globalPosition],
+        );
+        if (rows[0].n < lag) return undefined;
+      }
+      const { rows: heads } = await c.query<{ transaction_id: string; global_position: string }>(
+        `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position
+           FROM events
+          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY events.transaction_id DESC, events.global_position DESC
+          LIMIT 1`,
+        [from.transactionId, from.globalPosition],
+      );
+      if (heads.length === 0) return undefined;
+      const head = {
+        transactionId: heads[0].transaction_id,
+        globalPosition: heads[0].global_position,
+      };
+      const { rows } = await c.query<{ stream_id: string; n: number }>(
+        `SELECT stream_id, count(*)::int AS n FROM events
+          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+            AND (transaction_id, global_position) <= ($3::xid8, $4::bigint)
+          GROUP BY stream_id ORDER BY stream_id`,
+        [from.transactionId, from.globalPosition, head.transactionId, head.globalPosition],
+      );
+      return {
+        from,
+        version,
+        head,
+        streams: rows.map((r) => r.stream_id),
+        counts: rows.map((r) => r.n),
+        done: 0,
+      };
+    });
+  }
+
+  /**
+   * Projects the pass's next contracts (about `batchSize` of their events in the pass) from
+   * their whole histories, as the tail recomputes a contract, in one transaction that holds
+   * the checkpoint row; the last chunk moves the checkpoint to the pass's head in that same
+   * transaction. Returns null, writing nothing, when the checkpoint is no longer the pass's.
+   *
+   * Each chunk replaces its contracts' rows whole and decides their notifications once (the
+   * outbox's key), so a chunk done again — after a failure, or by a pass started over after a
+   * crash — changes nothing. A contract's whole history may reach beyond the head (its later
+   * events committed meanwhile): its read model then says so (stream_version), and the tail,
+   * handed those events after the head, skips it as already current.
+   */
+  private passChunk(
+    target: ProjectionTarget,
+    pass: CatchUpPass,
+    batchSize: number,
+  ): Promise<number | null> {
+    return withTransaction(this.pool, async (c) => {
+      await c.query(`SET LOCAL work_mem = '64MB'`);
+      const { version } = await checkpointRow(c, target.checkpoint, true);
+      if (version !== pass.version) return null;
+      let end = pass.done;
+      let events = 0;
+      while (end < pass.streams.length && (end === pass.done || events < batchSize))
+        events += pass.counts[end++];
+      const ids = pass.streams.slice(pass.done, end);
+      const { rows } = await c.query<{ contract_id: string }>(
+        `SELECT contract_id FROM "${target.schema}".contracts WHERE contract_id = ANY($1::text[])`,
+        [ids],
+      );
+      await this.recompute(c, target.schema, ids, new Set(rows.map((r) => r.contract_id)));
+      const last = end === pass.streams.length;
+      if (last) await moveCheckpoint(c, target.checkpoint, pass.head, pass.from);
+      return { events, end, last };
+    }).then((r) => {
+      if (r === null) return null;
+      pass.done = r.end;
+      if (r.last) this.passes.delete(target.checkpoint);
+      return r.events;
+    });
+  }
 
   /** Projects one batch. Returns the number of events consumed (0 when caught up). */
   runBatch(target: ProjectionTarget, batchSize: number): Promise<number> {
@@ -129,11 +284,11 @@ export class ComplianceProjector {
       list.push(e);
     }
     const rows = {
-      contracts: [] as unknown[],
-      obligations: [] as unknown[],
-      invoices: [] as unknown[],
-      payments: [] as unknown[],
-      allocations: [] as unknown[],
+      contracts: [] as object[],
+      obligations: [] as object[],
+      invoices: [] as object[],
+      payments: [] as object[],
+      allocations: [] as object[],
     };
     for (const [streamId, events] of byStream) {
       const facts = events.map((e) =>
@@ -150,38 +305,13 @@ export class ComplianceProjector {
         events[events.length - 1].streamVersion,
       );
       rows.contracts.push(r.contract);
-      rows.obligations.push(...r.obligations);
-      rows.invoices.push(...r.invoices);
-      rows.payments.push(...r.payments);
-      rows.allocations.push(...r.allocations);
+      for (const o of r.obligations) rows.obligations.push(o);
+      for (const i of r.invoices) rows.invoices.push(i);
+      for (const p of r.payments) rows.payments.push(p);
+      for (const a of r.allocations) rows.allocations.push(a);
     }
+    await replaceReadModels(c, schema, replaced, rows);
     const q = `"${schema}"`;
-    // The obligations leave and enter the per-unit counts in the same statements.
-    const count = (rowsCte: string, sign: string) =>
-      `INSERT INTO ${q}.unit_rule_counts AS u (unit_code, region, rule, status, n)
-       SELECT unit_code, coalesce(region, ''), rule, final_status, ${sign}count(*)
-         FROM ${rowsCte} WHERE unit_code IS NOT NULL GROUP BY 1, 2, 3, 4
-       ON CONFLICT (unit_code, region, rule, status) DO UPDATE SET n = u.n + excluded.n`;
-    for (const t of replaced.length ? TABLES : []) {
-      const del = `DELETE FROM ${q}.${t} WHERE contract_id = ANY($1::text[])`;
-      await c.query(
-        t === 'obligations'
-          ? `WITH gone AS (${del} RETURNING unit_code, region, rule, final_status) ${count('gone', '-')}`
-          : del,
-        [replaced],
-      );
-    }
-    for (const t of TABLES) {
-      const list = rows[t];
-      if (list.length === 0) continue;
-      const ins = `INSERT INTO ${q}.${t} SELECT * FROM jsonb_populate_recordset(NULL::${q}.${t}, $1::jsonb)`;
-      await c.query(
-        t === 'obligations'
-          ? `WITH added AS (${ins} RETURNING unit_code, region, rule, final_status) ${count('added', '')}`
-          : ins,
-        [JSON.stringify(list)],
-      );
-    }
     await c.query(`UPDATE ${q}.summary_state SET version = pg_current_xact_id()::text`);
     await this.notifications?.decide(c, schema, { contractIds });
   }
@@ -198,4 +328,27 @@ export class ComplianceProjector {
     );
     return { checkpoint, headPosition: rows[0].head ?? '0', behind: Number(rows[0].behind) };
   }
+}
+
+/** The checkpoint and its row's version (see CatchUpPass.version); `lock`: FOR UPDATE. */
+async function checkpointRow(
+  c: Sql,
+  name: string,
+  lock: boolean,
+): Promise<{ from: Checkpoint; version: string }> {
+  const { rows } = await c.query<{
+    transaction_id: string;
+    global_position: string;
+    version: string;
+  }>(
+    `SELECT transaction_id::text, global_position::text, xmin::text AS version
+       FROM projection_checkpoints WHERE name = $1${lock ? ' FOR UPDATE' : ''}`,
+    [name],
+  );
+  if (!rows[0]) return { from: START, version: '' };
+  const r = rows[0];
+  return {
+    from: { transactionId: r.transaction_id, globalPosition: r.global_position },
+    version: r.version,
+  };
 }

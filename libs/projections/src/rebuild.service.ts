@@ -201,7 +201,7 @@ export class RebuildService implements OnApplicationBootstrap {
         await this.prepare();
         const target = { schema: BUILD_SCHEMA, checkpoint: BUILD_CHECKPOINT };
         for (;;) {
-          const n = await this.projector.runBatch(target, batchSize);
+          const n = await this.projector.step(target, batchSize);
           this.status.events += n;
           await lock.query('UPDATE projection_rebuilds SET events = $2 WHERE name = $1', [
             PROJECTION_NAME,
