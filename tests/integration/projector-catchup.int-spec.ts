@@ -108,7 +108,7 @@ describe('catch-up pass (real PostgreSQL)', () => {
 
   async function reset(): Promise<void> {
     await pool.query(
-      `TRUNCATE events, streams, projection_checkpoints, webhook_deliveries, webhook_subscriptions CASCADE`,
+      `TRUNCATE events, projection_checkpoints, webhook_deliveries, webhook_subscriptions CASCADE`,
     );
     await pool.query(
       `TRUNCATE rm.contracts, rm.obligations, rm.invoices, rm.payments, rm.allocations, rm.unit_rule_counts`,
@@ -117,6 +117,8 @@ describe('catch-up pass (real PostgreSQL)', () => {
       await pool.query(`DROP SCHEMA IF EXISTS "${t.schema}" CASCADE`);
       for (const sql of readModelDdl(t.schema)) await pool.query(sql);
     }
+    // an emptied store is a new store: ingestion without remembered decision states
+    handler = new RecordEventsHandler(store, clock);
   }
 
   async function ingest(envs: Envelope[]): Promise<void> {
