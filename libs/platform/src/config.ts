@@ -9,8 +9,8 @@ export interface AppConfig {
   databaseUrl?: string;
   dataDir: string;
   dbPoolSize: number;
-  /** contracts whose decision state ingestion remembers between batches (0: none) */
-  decisionCacheStreams: number;
+  /** megabytes of decision states ingestion remembers between batches (0: none) */
+  decisionCacheMb: number;
   /** connections of the read-only pool of the query endpoints */
   dbReadPoolSize: number;
   /** statement_timeout of the query endpoints' connections, ms */
@@ -151,8 +151,8 @@ function bool(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
 }
 
 /** Reads and validates the environment. Throws ConfigError naming the variable. */
-/** See README: about 1.5 KB a contract, so ~75 MB at the default. */
-export const DEFAULT_DECISION_CACHE_STREAMS = 50_000;
+/** See README: about 1.2 KB for a contract of ten events, so ~25,000 such contracts. */
+export const DEFAULT_DECISION_CACHE_MB = 32;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -183,13 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR || '.data'),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
-    decisionCacheStreams: int(
-      env,
-      'DECISION_CACHE_STREAMS',
-      DEFAULT_DECISION_CACHE_STREAMS,
-      0,
-      10_000_000,
-    ),
+    decisionCacheMb: int(env, 'DECISION_CACHE_MB', DEFAULT_DECISION_CACHE_MB, 0, 16_384),
     dbReadPoolSize: int(env, 'DB_READ_POOL_SIZE', 10, 1, 200),
     queryTimeoutMs: int(env, 'QUERY_TIMEOUT_MS', 30_000, 100, 3_600_000),
     dbIdleInTransactionTimeoutMs: idleInTransactionTimeout(env),

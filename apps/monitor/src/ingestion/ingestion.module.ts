@@ -17,7 +17,7 @@ import { KeepRejectedRequestHandler } from './keep-rejected-request/keep-rejecte
     {
       provide: DecisionStateCache,
       inject: [APP_CONFIG],
-      useFactory: (c: AppConfig) => new DecisionStateCache(c.decisionCacheStreams),
+      useFactory: (c: AppConfig) => new DecisionStateCache(c.decisionCacheMb),
     },
   ],
 })
