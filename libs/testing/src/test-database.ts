@@ -71,12 +71,20 @@ export async function migrate(url: string, migrations: MixedList<Function>): Pro
  * ends (a suite's `DROP DATABASE … WITH (FORCE)`, an idle timeout) is removed by pg-pool, which
  * then emits 'error' on the pool: without a listener that is an uncaught exception, and jest
  * fails whichever test happens to be running (CI, policy-apply: 57P01 from another database's
- * drop). A client in use still gets the error on its own query.
+ * drop).
  */
 export function testPool(url: string, max = 10): Pool {
   const pool = new Pool({ connectionString: url, max });
   pool.on('error', (err: Error & { code?: string }) => {
     console.warn(`[testPool] idle connection ended: ${err.code ?? ''} ${err.message}`);
+  });
+  // a checked-out client ended between two statements emits 'error' on itself (the service's
+  // pools are guarded the same way: guardConnectionErrors); its next query fails
+  const guarded = new WeakSet<object>();
+  pool.on('acquire', (client) => {
+    if (guarded.has(client)) return;
+    guarded.add(client);
+    client.on('error', (err: Error) => console.warn(`[testPool] connection ended: ${err.message}`));
   });
   return pool;
 }
