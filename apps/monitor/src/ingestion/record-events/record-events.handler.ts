@@ -34,7 +34,7 @@ const PARSE_SLICE = 100;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Lanes of a large batch: one is validated and decided in Node while another is in PostgreSQL. */
+/** Lanes of a large batch: one is decided and encoded in Node while another is in PostgreSQL. */
 const LANES = 2;
 /** Batches smaller than this are one lane (the overlap would not pay for a second transaction). */
 const MIN_LANE_ITEMS = 200;
@@ -102,7 +102,8 @@ interface RoundResult {
 
 /**
  * RecordEventsCommand, in named steps, per lane of disjoint contracts (lanes(): two for a large
- * batch, recorded concurrently): parse (validate, drop repeats within the batch) →
+ * batch; parsed one after the other, then recorded concurrently): parse (validate, drop
+ * repeats within the batch) →
  * rounds of [decision states (remembered, else loaded) → decideBatch (pure, in libs/domain)
  * → one COPY of the accepted events + keep the rejections], one transaction each, until a
  * round commits (a lost race rolls the round back; the next reloads) → outcomes in batch order.
@@ -122,11 +123,13 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
   async execute(cmd: RecordEventsCommand): Promise<IngestOutcome[]> {
     const outcomes: IngestOutcome[] = new Array(cmd.items.length);
     const now = this.clock.now();
+    const parsed = [];
+    for (const indices of lanes(cmd.items))
+      parsed.push(await this.parse(cmd.items, indices, now, outcomes));
     await Promise.all(
-      lanes(cmd.items).map(async (indices) => {
-        const { pending, rejections } = await this.parse(cmd.items, indices, now, outcomes);
-        await this.record(cmd.origin, pending, rejections, outcomes);
-      }),
+      parsed.map(({ pending, rejections }) =>
+        this.record(cmd.origin, pending, rejections, outcomes),
+      ),
     );
     this.metrics?.record(cmd.items, outcomes);
     return outcomes;
