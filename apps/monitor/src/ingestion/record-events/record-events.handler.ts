@@ -6,7 +6,6 @@ import {
   decideBatch,
   emptyDecisionState,
   evolveInPlace,
-  copyDecisionState,
   type BatchFact,
   type DecisionOrigin,
   type DecisionState,
@@ -427,7 +426,7 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
       if (states.has(id)) continue;
       const known = reload ? undefined : this.states.get(id);
       if (known) {
-        states.set(id, copyDecisionState(known));
+        states.set(id, known); // already the caller's copy (DecisionStateCache.get unpacks anew)
         remembered.add(id);
       } else {
         states.set(id, emptyDecisionState());
