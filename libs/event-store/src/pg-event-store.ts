@@ -67,6 +67,9 @@ const COPY_ESCAPES: Record<string, string> = {
   '\r': '\\r',
 };
 
+/** Characters per piece of a COPY's text (below V8's large-object size even as UTF-16). */
+const COPY_CHUNK_CHARS = 32_000;
+
 /** A value in COPY's text format (backslash, tab, newline and carriage return escaped). */
 function copyText(s: string): string {
   return COPY_SPECIAL.test(s) ? s.replace(COPY_SPECIAL_ALL, (ch) => COPY_ESCAPES[ch]) : s;
@@ -213,13 +216,22 @@ export class PgEventStore {
       .filter((a) => a.events.length > 0)
       .sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
     if (nonEmpty.length === 0) return;
+    // the COPY text in pieces of about COPY_CHUNK_CHARS: one string per batch (1-2 MB) would
+    // live in V8's large-object space until the next full collection; at thousands of events
+    // a second those strings, not live data, set the service's peak RSS
+    const chunks: string[] = [];
     let text = '';
     for (const a of nonEmpty)
       a.events.forEach((e: NewEvent, i) => {
         text += eventCopyLine(a.streamId, a.expectedVersion + i + 1, e);
+        if (text.length >= COPY_CHUNK_CHARS) {
+          chunks.push(text);
+          text = '';
+        }
       });
+    if (text.length > 0) chunks.push(text);
     try {
-      await pipeline(Readable.from([text]), c.query(copyFrom(COPY_EVENTS)));
+      await pipeline(Readable.from(chunks), c.query(copyFrom(COPY_EVENTS)));
     } catch (err) {
       const e = err as { code?: string; constraint?: string };
       if (e.code === '23505' && e.constraint === 'events_event_id_key')
