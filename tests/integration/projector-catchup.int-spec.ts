@@ -16,7 +16,14 @@ import {
   RecordEventsCommand,
   type IngestItem,
 } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
-import { EVENT_STORE_MIGRATIONS, PgEventStore, type Checkpoint } from '@app/event-store';
+import {
+  EVENT_STORE_MIGRATIONS,
+  PgEventStore,
+  withTransaction,
+  type Checkpoint,
+} from '@app/event-store';
+import { builtInYears, createCalendar } from '@app/calendar';
+import type { WorkCalendar } from '@app/domain';
 import type { Clock } from '@app/platform';
 import {
   CalendarService,
@@ -94,17 +101,10 @@ describe('catch-up pass (real PostgreSQL)', () => {
     await db?.drop();
   });
 
-  const projector = (
-    opts: { notifications?: NotificationDecider; catchUpLag?: number; s?: PgEventStore } = {},
-  ) =>
-    new ComplianceProjector(
-      pool,
-      opts.s ?? store,
-      () => calendar.current,
-      undefined,
-      opts.notifications,
-      { catchUpLag: opts.catchUpLag },
-    );
+  const projector = (opts: { notifications?: NotificationDecider; catchUpLag?: number } = {}) =>
+    new ComplianceProjector(pool, store, () => calendar.current, undefined, opts.notifications, {
+      catchUpLag: opts.catchUpLag,
+    });
 
   async function reset(): Promise<void> {
     await pool.query(
@@ -325,13 +325,17 @@ describe('catch-up pass (real PostgreSQL)', () => {
       `TRUNCATE rm.contracts, rm.obligations, rm.invoices, rm.payments, rm.allocations, rm.unit_rule_counts, webhook_deliveries`,
     );
 
-    // a store that fails the 3rd history read with an error, and kills its connection at the 5th
-    const failing = new PgEventStore(pool);
-    let reads = 0;
-    failing.readStreamFacts = async (c, ids) => {
-      reads++;
-      if (reads === 3) throw new Error('injected failure');
-      if (reads === 5) {
+    // a decider (the last statement of a chunk's transaction, after its writes) that fails
+    // its 3rd call with an error, and kills its connection in its 5th; the chunks' reads are
+    // not the place: the next chunk's read ahead runs on another connection, and a failed
+    // read ahead only makes the chunk read its histories itself
+    const failing = decider();
+    let calls = 0;
+    const decide = failing.decide.bind(failing);
+    failing.decide = async (c, schema, scope) => {
+      calls++;
+      if (calls === 3) throw new Error('injected failure');
+      if (calls === 5) {
         // killed while a statement runs, as a crash of the database session looks
         const { rows } = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
         // pg also emits the end of the socket on the checked-out client: heard here
@@ -348,9 +352,9 @@ describe('catch-up pass (real PostgreSQL)', () => {
         await pool.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
         await sleeping;
       }
-      return store.readStreamFacts(c, ids);
+      return decide(c, schema, scope);
     };
-    const a = projector({ notifications: decider(), s: failing });
+    const a = projector({ notifications: failing });
     await firstStep(a, LIVE_TARGET, 6);
     await a.step(LIVE_TARGET, 6);
     const done = a.pass(LIVE_TARGET.checkpoint)!.done;
@@ -430,4 +434,52 @@ describe('catch-up pass (real PostgreSQL)', () => {
     await drain(projector(), REF, 1000, 'runBatch');
     expect(await snapshot(PASS.schema)).toEqual(await snapshot(REF.schema));
   });
+
+  it('a chunk read ahead with a calendar since replaced is assessed again with the applied one', async () => {
+    const { order, chunk } = scenarios[0];
+    await reset();
+    await ingestInChunks(order, chunk);
+    // every Wednesday of the package's years a rest day: working-day deadlines move
+    const later = createCalendar(
+      builtInYears().map((y) => ({
+        ...y,
+        restDays: [...new Set([...y.restDays, ...wednesdays(y.year)])].sort(),
+      })),
+    );
+    const drainWith = async (cal: WorkCalendar) => {
+      await pool.query(`DELETE FROM projection_checkpoints WHERE name = $1`, [REF.checkpoint]);
+      await pool.query(`DROP SCHEMA "${REF.schema}" CASCADE`);
+      for (const sql of readModelDdl(REF.schema)) await pool.query(sql);
+      await drain(new ComplianceProjector(pool, store, () => cal), REF, 1000, 'runBatch');
+      return snapshot(REF.schema);
+    };
+    const withEarlier = await drainWith(calendar.current);
+
+    let applied: WorkCalendar = calendar.current;
+    const p = new ComplianceProjector(pool, store, () => applied);
+    await firstStep(p, PASS, 10); // the first chunk, and the second read ahead, with the earlier
+    const pass = p.pass(PASS.checkpoint)!;
+    expect(pass.ahead).toBeDefined();
+    const first = pass.streams.slice(0, pass.done);
+    applied = later; // an apply between the two chunks' transactions
+    await drain(p, PASS, 10);
+    // the first chunk was the earlier calendar's when it was written: recomputed with the later
+    await withTransaction(pool, (c) => p.recompute(c, PASS.schema, first, new Set(first)));
+
+    const withLater = await drainWith(later);
+    expect(withLater).not.toEqual(withEarlier); // the change moved some deadline
+    expect(await snapshot(PASS.schema)).toEqual(withLater);
+  });
 });
+
+/** The Wednesdays of a year, `YYYY-MM-DD`. */
+function wednesdays(year: number): string[] {
+  const out: string[] = [];
+  for (
+    let d = new Date(Date.UTC(year, 0, 1));
+    d.getUTCFullYear() === year;
+    d.setUTCDate(d.getUTCDate() + 1)
+  )
+    if (d.getUTCDay() === 3) out.push(d.toISOString().slice(0, 10));
+  return out;
+}

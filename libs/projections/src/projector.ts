@@ -20,7 +20,7 @@ import {
 import type { Pool } from 'pg';
 import type { NotificationDecider } from './notifications/notification-decider';
 import { LIVE_SCHEMA, PROJECTION_NAME } from './read-model-ddl';
-import { replaceReadModels } from './read-model-writer';
+import { replaceReadModels, type ReadModelTable } from './read-model-writer';
 import { rowsOf } from './rows';
 
 export interface ProjectionTarget {
@@ -60,7 +60,29 @@ export interface CatchUpPass {
   /** how many of each contract's events lie in (from, head] */
   readonly counts: readonly number[];
   done: number;
+  /** the next chunk, read and assessed while the current one is written (see passChunk) */
+  ahead?: ChunkAhead;
 }
+
+/**
+ * A chunk's read-model rows computed ahead of its transaction, on another connection, with
+ * the calendar and layers the previous chunk's transaction held. Its transaction uses them
+ * only if it holds the same calendar and layers (the same objects: CalendarService and
+ * PolicyService hand out one per applied fingerprint); else it computes them itself.
+ */
+interface ChunkAhead {
+  readonly start: number;
+  readonly end: number;
+  readonly calendar: WorkCalendar;
+  readonly layers: readonly PolicyLayer[];
+  /** null when the read failed: the chunk's transaction reads and assesses itself */
+  readonly rows: Promise<ReadModelRows | null>;
+}
+
+type ReadModelRows = Record<ReadModelTable, object[]>;
+
+/** Longest stretch of assessment between two yields while a chunk is assessed ahead. */
+const AHEAD_SLICE_MS = 5;
 
 /**
  * The compliance projector. Each batch: read the store gap-safely after the checkpoint,
@@ -181,6 +203,11 @@ export class ComplianceProjector {
    * the checkpoint row; the last chunk moves the checkpoint to the pass's head in that same
    * transaction. Returns null, writing nothing, when the checkpoint is no longer the pass's.
    *
+   * The chunk after this one is read and assessed meanwhile, on another connection, while
+   * this transaction writes (Node assesses while PostgreSQL writes: two CPUs). Reading a
+   * contract's history outside the transaction reads what it would read inside: every event
+   * up to the head was committed before the pass began, later ones are the tail's.
+   *
    * Each chunk replaces its contracts' rows whole and decides their notifications once (the
    * outbox's key), so a chunk done again — after a failure, or by a pass started over after a
    * crash — changes nothing. A contract's whole history may reach beyond the head (its later
@@ -192,29 +219,82 @@ export class ComplianceProjector {
     pass: CatchUpPass,
     batchSize: number,
   ): Promise<number | null> {
+    const ahead = pass.ahead;
+    pass.ahead = undefined;
+    // awaited before this transaction takes a connection: with a pool of one, the read
+    // ahead needs that connection
+    return (ahead ? ahead.rows : Promise.resolve(null))
+      .then((aheadRows) => this.chunkTransaction(target, pass, batchSize, ahead, aheadRows))
+      .then((r) => {
+        if (r === null) return null;
+        pass.done = r.end;
+        if (r.last) this.passes.delete(target.checkpoint);
+        return r.events;
+      });
+  }
+
+  private chunkTransaction(
+    target: ProjectionTarget,
+    pass: CatchUpPass,
+    batchSize: number,
+    ahead: ChunkAhead | undefined,
+    aheadRows: ReadModelRows | null,
+  ): Promise<{ events: number; end: number; last: boolean } | null> {
     return withTransaction(this.pool, async (c) => {
       await c.query(`SET LOCAL work_mem = '64MB'`);
       const { version } = await checkpointRow(c, target.checkpoint, true);
       if (version !== pass.version) return null;
-      let end = pass.done;
-      let events = 0;
-      while (end < pass.streams.length && (end === pass.done || events < batchSize))
-        events += pass.counts[end++];
+      const end = chunkEnd(pass, pass.done, batchSize);
+      const events = pass.counts.slice(pass.done, end).reduce((a, b) => a + b, 0);
       const ids = pass.streams.slice(pass.done, end);
       const { rows } = await c.query<{ contract_id: string }>(
         `SELECT contract_id FROM "${target.schema}".contracts WHERE contract_id = ANY($1::text[])`,
         [ids],
       );
-      await this.recompute(c, target.schema, ids, new Set(rows.map((r) => r.contract_id)));
+      const cal = await this.calendar(c);
+      const layers = await this.policies(c);
+      pass.ahead =
+        end < pass.streams.length
+          ? this.assessAhead(end, chunkEnd(pass, end, batchSize), pass, cal, layers)
+          : undefined;
+      const prepared =
+        ahead?.start === pass.done &&
+        ahead.end === end &&
+        ahead.calendar === cal &&
+        ahead.layers === layers
+          ? aheadRows
+          : null;
+      const modelRows =
+        prepared ?? assessHistories(await this.store.readStreamFacts(c, ids), cal, layers);
+      const projected = new Set(rows.map((r) => r.contract_id));
+      await this.write(
+        c,
+        target.schema,
+        ids,
+        ids.filter((id) => projected.has(id)),
+        modelRows,
+      );
       const last = end === pass.streams.length;
       if (last) await moveCheckpoint(c, target.checkpoint, pass.head, pass.from);
       return { events, end, last };
-    }).then((r) => {
-      if (r === null) return null;
-      pass.done = r.end;
-      if (r.last) this.passes.delete(target.checkpoint);
-      return r.events;
     });
+  }
+
+  /** Reads and assesses the pass's contracts [start, end) on a connection of its own. */
+  private assessAhead(
+    start: number,
+    end: number,
+    pass: CatchUpPass,
+    calendar: WorkCalendar,
+    layers: readonly PolicyLayer[],
+  ): ChunkAhead {
+    const rows = withTransaction(this.pool, async (c) => {
+      await c.query(`SET LOCAL work_mem = '64MB'`); // as in the chunk's own transaction
+      return this.store.readStreamFacts(c, pass.streams.slice(start, end));
+    })
+      .then((history) => assessHistoriesInSlices(history, calendar, layers))
+      .catch(() => null);
+    return { start, end, calendar, layers, rows };
   }
 
   /** Projects one batch. Returns the number of events consumed (0 when caught up). */
@@ -276,40 +356,18 @@ export class ComplianceProjector {
     const cal = await this.calendar(c);
     const layers = await this.policies(c);
     const replaced = projected ? contractIds.filter((id) => projected.has(id)) : contractIds;
-    const history = await this.store.readStreamFacts(c, contractIds);
-    const byStream = new Map<string, StreamFactRow[]>();
-    for (const e of history) {
-      let list = byStream.get(e.streamId);
-      if (!list) byStream.set(e.streamId, (list = []));
-      list.push(e);
-    }
-    const rows = {
-      contracts: [] as object[],
-      obligations: [] as object[],
-      invoices: [] as object[],
-      payments: [] as object[],
-      allocations: [] as object[],
-    };
-    for (const [streamId, events] of byStream) {
-      const facts = events.map((e) =>
-        toFact({
-          eventId: e.eventId,
-          type: e.type,
-          occurredAt: e.occurredAtMs,
-          data: e.data,
-          seq: Number(e.globalPosition),
-        }),
-      );
-      const r = rowsOf(
-        assessContract(streamId, facts, cal, undefined, layers),
-        events[events.length - 1].streamVersion,
-      );
-      rows.contracts.push(r.contract);
-      for (const o of r.obligations) rows.obligations.push(o);
-      for (const i of r.invoices) rows.invoices.push(i);
-      for (const p of r.payments) rows.payments.push(p);
-      for (const a of r.allocations) rows.allocations.push(a);
-    }
+    const rows = assessHistories(await this.store.readStreamFacts(c, contractIds), cal, layers);
+    await this.write(c, schema, contractIds, replaced, rows);
+  }
+
+  /** Replaces the contracts' read models with `rows`, then what follows from them. */
+  private async write(
+    c: Sql,
+    schema: string,
+    contractIds: string[],
+    replaced: readonly string[],
+    rows: ReadModelRows,
+  ): Promise<void> {
     await replaceReadModels(c, schema, replaced, rows);
     const q = `"${schema}"`;
     await c.query(`UPDATE ${q}.summary_state SET version = pg_current_xact_id()::text`);
@@ -351,4 +409,90 @@ async function checkpointRow(
     from: { transactionId: r.transaction_id, globalPosition: r.global_position },
     version: r.version,
   };
+}
+
+/** The end (exclusive) of the chunk of the pass that starts at `start`: about `batchSize` events. */
+function chunkEnd(pass: CatchUpPass, start: number, batchSize: number): number {
+  let end = start;
+  let events = 0;
+  while (end < pass.streams.length && (end === start || events < batchSize))
+    events += pass.counts[end++];
+  return end;
+}
+
+/** The histories (stream by stream, in stream_version order) grouped by stream. */
+function byStream(history: StreamFactRow[]): Map<string, StreamFactRow[]> {
+  const out = new Map<string, StreamFactRow[]>();
+  for (const e of history) {
+    let list = out.get(e.streamId);
+    if (!list) out.set(e.streamId, (list = []));
+    list.push(e);
+  }
+  return out;
+}
+
+function emptyRows(): ReadModelRows {
+  return { contracts: [], obligations: [], invoices: [], payments: [], allocations: [] };
+}
+
+/** Assesses one contract from its whole history and adds its read-model rows to `rows`. */
+function addContract(
+  rows: ReadModelRows,
+  streamId: string,
+  events: StreamFactRow[],
+  cal: WorkCalendar,
+  layers: readonly PolicyLayer[],
+): void {
+  const facts = events.map((e) =>
+    toFact({
+      eventId: e.eventId,
+      type: e.type,
+      occurredAt: e.occurredAtMs,
+      data: e.data,
+      seq: Number(e.globalPosition),
+    }),
+  );
+  const r = rowsOf(
+    assessContract(streamId, facts, cal, undefined, layers),
+    events[events.length - 1].streamVersion,
+  );
+  rows.contracts.push(r.contract);
+  for (const o of r.obligations) rows.obligations.push(o);
+  for (const i of r.invoices) rows.invoices.push(i);
+  for (const p of r.payments) rows.payments.push(p);
+  for (const a of r.allocations) rows.allocations.push(a);
+}
+
+/** The read-model rows of every contract of `history`. */
+function assessHistories(
+  history: StreamFactRow[],
+  cal: WorkCalendar,
+  layers: readonly PolicyLayer[],
+): ReadModelRows {
+  const rows = emptyRows();
+  for (const [streamId, events] of byStream(history))
+    addContract(rows, streamId, events, cal, layers);
+  return rows;
+}
+
+/**
+ * assessHistories, yielding to the event loop every AHEAD_SLICE_MS: the transaction writing
+ * the previous chunk on this process gets each statement's answer without waiting for the
+ * whole assessment.
+ */
+async function assessHistoriesInSlices(
+  history: StreamFactRow[],
+  cal: WorkCalendar,
+  layers: readonly PolicyLayer[],
+): Promise<ReadModelRows> {
+  const rows = emptyRows();
+  let slice = Date.now();
+  for (const [streamId, events] of byStream(history)) {
+    addContract(rows, streamId, events, cal, layers);
+    if (Date.now() - slice >= AHEAD_SLICE_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      slice = Date.now();
+    }
+  }
+  return rows;
 }
