@@ -5,7 +5,8 @@ import { GetRegionsQuery, type RegionsView } from './regions.query';
 import { scopeSql } from './scope';
 import type { Sql } from '@app/event-store';
 import { cheaperWay, type CountingWay } from './list-units.query-handler';
-import { emptyCounts, RM, RULE_ORDER, summaryCountsSql } from './unit-counts';
+import { emptyCounts, readModelVersion, RM, RULE_ORDER, summaryCountsSql } from './unit-counts';
+import { UnitRankingCache } from './unit-ranking-cache';
 import type { StatusCounts } from './units.query';
 
 /**
@@ -18,11 +19,28 @@ import type { StatusCounts } from './units.query';
  */
 @QueryHandler(GetRegionsQuery)
 export class GetRegionsHandler implements IQueryHandler<GetRegionsQuery> {
+  /** answers per (read-model version, asOf, rule, scope): a few KB each (one item per region) */
+  private readonly cache = new UnitRankingCache<RegionsView>(32);
+
   constructor(private readonly db: ReadPool) {}
 
+  /**
+   * Kept for the read-model version it was computed from, like the ranking: the overview asks
+   * it on every load, and it counts every unit's obligations.
+   */
   async execute(q: GetRegionsQuery): Promise<RegionsView> {
     if (q.scope?.supplierCreditCode !== undefined)
       throw new Error('region figures are not available to a supplier scope');
+    const key = JSON.stringify([
+      await readModelVersion(this.db.pool),
+      q.asOf,
+      q.rule ?? null,
+      q.scope?.regions ?? null,
+    ]);
+    return this.cache.get(key, () => this.compute(q));
+  }
+
+  private async compute(q: GetRegionsQuery): Promise<RegionsView> {
     const rows = await countRegions(this.db.pool, q, await cheaperWay(this.db.pool, q.asOf));
     const regions = new Map<
       string,

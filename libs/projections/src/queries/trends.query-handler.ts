@@ -2,7 +2,8 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { ReadPool } from '@app/platform';
 import { scopeSql } from './scope';
 import { GetTrendsQuery, type TrendsView } from './trends.query';
-import { emptyCounts, onTimeRate, RM } from './unit-counts';
+import { emptyCounts, onTimeRate, readModelVersion, RM } from './unit-counts';
+import { UnitRankingCache } from './unit-ranking-cache';
 import type { StatusCounts } from './units.query';
 
 /** The months from `from` to `to` (`YYYY-MM`, inclusive), in order. */
@@ -25,11 +26,30 @@ export function monthsBetween(from: string, to: string): string[] {
  */
 @QueryHandler(GetTrendsQuery)
 export class GetTrendsHandler implements IQueryHandler<GetTrendsQuery> {
+  /** answers per (read-model version, asOf, months, filters, scope): at most 120 months each */
+  private readonly cache = new UnitRankingCache<TrendsView>(32);
+
   constructor(private readonly db: ReadPool) {}
 
+  /** Kept for the read-model version it was computed from, like the ranking. */
   async execute(q: GetTrendsQuery): Promise<TrendsView> {
     if (q.scope?.supplierCreditCode !== undefined)
       throw new Error('trends are not available to a supplier scope');
+    const f = q.filter;
+    const key = JSON.stringify([
+      await readModelVersion(this.db.pool),
+      q.asOf,
+      q.from,
+      q.to,
+      f.region ?? null,
+      f.unit ?? null,
+      f.rule ?? null,
+      q.scope?.regions ?? null,
+    ]);
+    return this.cache.get(key, () => this.compute(q));
+  }
+
+  private async compute(q: GetTrendsQuery): Promise<TrendsView> {
     const values: unknown[] = [q.asOf, `${q.from}-01`, `${q.to}-01`];
     const where = [
       'o.deadline >= $2::date',

@@ -1,7 +1,8 @@
 /**
  * Answers kept per key (the filter set, the caller's scope and the summary version they were
  * computed from: `summary_state.version`, moved by every projector write, so an entry never
- * outlives the state it counts): unit rankings, the overview, unit compliance, violation pages. The most recently used `max` are kept; a computation that fails is
+ * outlives the state it counts): unit rankings, the overview, trends, regions, unit compliance,
+ * violation pages. The most recently used `max` are kept; a computation that fails is
  * forgotten, so the next request computes again. Concurrent requests for one key share one
  * computation.
  */
