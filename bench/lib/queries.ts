@@ -98,8 +98,9 @@ export async function sampleIds(
 }
 
 /**
- * The four read endpoints, "as of today" (no asOf) and at a historical date; the SME
- * disclosure and payment performance of the year before it.
+ * The four read endpoints and the overview's three, "as of today" (no asOf) and at a
+ * historical date; the upcoming deadlines; the SME disclosure and payment performance of the
+ * year before the historical date.
  */
 export function queryTargets(
   ids: { units: string[]; contracts: string[] },
@@ -130,7 +131,15 @@ export function queryTargets(
       name: `GET /v1/contracts/{id} (${suffix})`,
       paths: ids.contracts.map((c) => `/v1/contracts/${encodeURIComponent(c)}${q('')}`),
     });
+    // what the dashboard's overview waits for (SPEC §9), with its defaults
+    for (const api of ['overview', 'trends', 'regions'])
+      targets.push({ name: `GET /v1/${api} (${suffix})`, paths: [`/v1/${api}${q('')}`] });
   }
+  // open obligations due within 10 working days (SPEC §8; today only: it has no asOf)
+  targets.push({
+    name: 'GET /v1/deadlines (today)',
+    paths: [1, 2].map((page) => `/v1/deadlines?within=10&page=${page}`),
+  });
   // SME payment (SPEC §7): the annual disclosure (as of 31 December) and a year of payment
   // performance per unit; their dates are in the query, not asOf
   const year = Number(historical.slice(0, 4)) - 1;
