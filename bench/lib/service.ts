@@ -95,7 +95,11 @@ export async function startService(
     child.once('exit', (code) => resolve(code)),
   );
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
+  // the first boot on a store the bench projected itself took longer than the 120 s this
+  // waited until b902b7c at large (1 M contracts), 8.4 s at small: not profiled; most likely
+  // the boot-time apply of the calendar and policy layers, which recomputes what they touch
+  const started = Date.now();
+  const deadline = started + 3_600_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}:\n${tail}`);
     try {
@@ -106,11 +110,13 @@ export async function startService(
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`service did not become healthy in 120 s:\n${tail}`);
+      throw new Error(`service did not become healthy in 3,600 s:\n${tail}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  log(`service pid ${pid} listening on ${url}`);
+  log(
+    `service pid ${pid} listening on ${url} (healthy ${((Date.now() - started) / 1000).toFixed(1)} s after start)`,
+  );
   const peakRssMb = () => {
     const v = vmHwmMb(pid);
     if (Number.isFinite(v)) lastHwm = v;
