@@ -1,7 +1,6 @@
 import {
   assessContract,
   BUILT_IN_POLICIES,
-  toFact,
   type PolicyLayer,
   type WorkCalendar,
 } from '@app/domain';
@@ -22,6 +21,7 @@ import type { NotificationDecider } from './notifications/notification-decider';
 import { LIVE_SCHEMA, PROJECTION_NAME } from './read-model-ddl';
 import { replaceReadModels, type ReadModelTable } from './read-model-writer';
 import { rowsOf } from './rows';
+import { factOfRow } from './stream-fact';
 
 export interface ProjectionTarget {
   /** schema holding the read models */
@@ -443,17 +443,8 @@ function addContract(
   cal: WorkCalendar,
   layers: readonly PolicyLayer[],
 ): void {
-  const facts = events.map((e) =>
-    toFact({
-      eventId: e.eventId,
-      type: e.type,
-      occurredAt: e.occurredAtMs,
-      data: e.data,
-      seq: Number(e.globalPosition),
-    }),
-  );
   const r = rowsOf(
-    assessContract(streamId, facts, cal, undefined, layers),
+    assessContract(streamId, events.map(factOfRow), cal, undefined, layers),
     events[events.length - 1].streamVersion,
   );
   rows.contracts.push(r.contract);

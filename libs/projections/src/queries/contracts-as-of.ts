@@ -7,6 +7,7 @@ import {
   type WorkCalendar,
 } from '@app/domain';
 import type { PgEventStore, Sql } from '@app/event-store';
+import { factOfRow } from '../stream-fact';
 
 /**
  * Contracts as they stood on `asOf` (SPEC §3: only facts dated on or before it count): each
@@ -39,15 +40,7 @@ export async function contractsAsOf(
   for (const id of versions.keys()) facts.set(id, []);
   for (const e of history) {
     if (e.streamVersion > versions.get(e.streamId)!) continue; // not projected yet
-    facts.get(e.streamId)!.push(
-      toFact({
-        eventId: e.eventId,
-        type: e.type,
-        occurredAt: e.occurredAtMs,
-        data: e.data,
-        seq: Number(e.globalPosition),
-      }),
-    );
+    facts.get(e.streamId)!.push(factOfRow(e));
   }
   const out = new Map<string, ContractAssessment>();
   for (const [id, list] of facts) out.set(id, assessContract(id, list, cal, asOf, policies));
