@@ -1,6 +1,11 @@
 import QueryStream from 'pg-query-stream';
 import { PgEventStore } from '@app/event-store';
-import { CalendarService, ComplianceProjector, NotificationDecider } from '@app/projections';
+import {
+  CalendarService,
+  ComplianceProjector,
+  NotificationDecider,
+  PolicyService,
+} from '@app/projections';
 import { LIVE_TARGET } from '../../libs/projections/src/projector';
 import type { Throughput } from './ingest';
 import { pool } from './pg';
@@ -45,7 +50,7 @@ export async function rawRead(url: string, batchSize = 5000): Promise<Throughput
 
 /**
  * Projector catch-up from zero: ComplianceProjector.step on the live target until it reports
- * 0, as ProjectorDaemon.catchUp does (calendar table ensured first, untimed): from zero that
+ * 0, as ProjectorDaemon.catchUp does (calendar and policies ensured first, untimed): from zero that
  * is the stream-ordered catch-up pass, then the tail's batches for whatever is left.
  */
 export async function projectorCatchUp(
@@ -56,15 +61,19 @@ export async function projectorCatchUp(
   const p = pool(url, 4);
   try {
     const store = new PgEventStore(p);
-    const cal = new CalendarService(p);
-    await cal.ensureTable();
+    // wired as ProjectionsModule wires them: the applied calendar and policy layers, ensured
+    // (applied, recorded) first, so the store is left as the service's own projector leaves
+    // it and a service started on it later has nothing to re-apply at boot
+    const policies = new PolicyService(p);
+    const cal = new CalendarService(p, policies);
     const projector = new ComplianceProjector(
       p,
       store,
-      () => cal.current,
-      undefined,
+      (c) => cal.forTransaction(c),
+      (c) => policies.applied(c),
       notifications,
     );
+    await cal.ensureTable(projector);
     let events = 0;
     let batches = 0;
     const t0 = now();

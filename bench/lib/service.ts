@@ -95,9 +95,9 @@ export async function startService(
     child.once('exit', (code) => resolve(code)),
   );
   const url = `http://127.0.0.1:${port}`;
-  // the first boot on a store the bench projected itself took longer than the 120 s this
-  // waited until b902b7c at large (1 M contracts), 8.4 s at small: not profiled; most likely
-  // the boot-time apply of the calendar and policy layers, which recomputes what they touch
+  // the first boot on a store the bench projected itself took 470.8 s at large (1 M contracts)
+  // until the bench projected with the policy layers applied, as the service does: the boot
+  // found them never applied and its first apply recomputed every contract (docs/benchmarks.md)
   const started = Date.now();
   const deadline = started + 3_600_000;
   for (;;) {

@@ -129,8 +129,13 @@ describe('policy changes across instances (integration)', () => {
     await pool.query(
       `UPDATE policy_state SET applied_version = NULL, applied_fingerprint = NULL, applied_layers = NULL`,
     );
-    const i = await start(db.url, false); // the boot check applies, whatever the roles
+    // the first apply runs beside the start, whatever the roles: listening does not wait for it
+    const i = await start(db.url, false);
     running.push(i);
+    await waitUntil(
+      async () => (await call(i, 'GET', '/v1/policies', 'admin')).body.pending === false,
+      20_000,
+    );
     expect(await signing(i, 'PA-BJ')).toMatchObject({
       deadline: '2023-03-13',
       policy: 'beijing-2023',

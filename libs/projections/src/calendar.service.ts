@@ -8,7 +8,7 @@ import {
 } from '@app/calendar';
 import { withTransaction } from '@app/event-store';
 import type { Pool, PoolClient } from 'pg';
-import type { PolicyService } from './policy.service';
+import type { PolicyApplyResult, PolicyService } from './policy.service';
 import type { ComplianceProjector } from './projector';
 import { LIVE_SCHEMA } from './read-model-ddl';
 import { lockRulesExclusively, RULES_LOCK } from './rules-lock';
@@ -168,26 +168,49 @@ export class CalendarService {
   }
 
   /**
-   * At boot (any role): a database where no calendar was ever applied (new, or migrated from
-   * before applied state was recorded) or whose calendar table is empty gets the calendar in
-   * force applied. Then loads `current`. A package change on an applied database is left to
-   * the projector leader (`applyIfChanged` on its first tick), so that instances of two
-   * versions side by side do not take turns.
+   * A database where no calendar was ever applied (new, or migrated from before applied state
+   * was recorded) or whose calendar table is empty gets the calendar in force applied; one
+   * where no policy layers were ever applied gets the layers in force applied (recomputing
+   * every stored contract). Then loads `current`. For tests, the bench and CLIs; the service
+   * does the two steps itself (`ensureCalendar` before it listens, `ensurePolicies` beside it).
    */
   async ensureTable(projector?: ComplianceProjector): Promise<void> {
+    await this.ensureCalendar(projector);
+    await this.ensurePolicies(projector);
+  }
+
+  /**
+   * At boot (any role), before the service listens: the calendar part of `ensureTable`, so
+   * that `business_days` is filled for every query. A package change on an applied database
+   * is left to the projector leader (`applyIfChanged` on its first tick), so that instances
+   * of two versions side by side do not take turns.
+   */
+  async ensureCalendar(projector?: ComplianceProjector): Promise<void> {
     const { rows } = await this.pool.query<{ applied: boolean; filled: boolean }>(
       `SELECT applied_fingerprint IS NOT NULL AS applied,
               EXISTS (SELECT 1 FROM business_days) AS filled
          FROM calendar_state`,
     );
     if (!rows[0].applied || !rows[0].filled) await this.apply(projector, { wait: true });
-    if (this.policies) {
-      const p = await this.pool.query<{ applied: boolean }>(
-        'SELECT applied_fingerprint IS NOT NULL AS applied FROM policy_state',
-      );
-      if (!p.rows[0].applied) await this.policies.apply(projector, { wait: true });
-    }
     await this.refresh();
+  }
+
+  /**
+   * The first apply of the policy layers (any role) when none was ever applied. On a new
+   * database that recomputes nothing; on one migrated from before layers existed it recomputes
+   * every contract in one transaction (470.8 s for 1 M contracts, docs/benchmarks.md), so the
+   * service does not wait for it to listen: until it commits, every answer is the one the read
+   * models held before (batches compute with the built-in layers, as `applied` gives them
+   * while none was applied, and wait for it on the rules lock), and `GET /v1/policies` says
+   * `pending: true`. Null when nothing was to do.
+   */
+  async ensurePolicies(projector?: ComplianceProjector): Promise<PolicyApplyResult | null> {
+    if (!this.policies) return null;
+    const p = await this.pool.query<{ applied: boolean }>(
+      'SELECT applied_fingerprint IS NOT NULL AS applied FROM policy_state',
+    );
+    if (p.rows[0].applied) return null;
+    return this.policies.apply(projector, { wait: true });
   }
 
   /**

@@ -63,6 +63,7 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
     this.lockLost = true;
   };
   private loopDone: Promise<void> = Promise.resolve();
+  private firstPolicyApply: Promise<void> = Promise.resolve();
   private paused = 0;
   private lagCountedAt = 0;
   state: ProjectorState = 'disabled';
@@ -110,14 +111,43 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.calendar.ensureTable(this.projector);
+    await this.calendar.ensureCalendar(this.projector);
+    this.firstPolicyApply = this.ensurePolicies();
     if (!this.config.roles.projector) return;
     this.state = 'standby';
     this.loopDone = this.loop();
   }
 
+  /**
+   * The first policy apply (CalendarService.ensurePolicies), beside the start rather than
+   * before it: on a store projected before layers existed it recomputes every contract. Tried
+   * again (backing off to a minute) until it is done or the service stops; the projector
+   * leader's tick would also apply it.
+   */
+  private async ensurePolicies(): Promise<void> {
+    let backoff = 1000;
+    while (!this.stopped) {
+      try {
+        const r = await this.calendar.ensurePolicies(this.projector);
+        if (r?.outcome === 'applied')
+          this.logger.log(
+            `policy layers applied for the first time: ${r.contracts} contracts recomputed`,
+          );
+        if (r?.outcome !== 'busy') return;
+      } catch (err) {
+        if (this.stopped) return;
+        this.logger.error(
+          `first policy apply failed, retrying in ${backoff} ms: ${(err as Error).message}`,
+        );
+      }
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, 60_000);
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    await this.firstPolicyApply;
     await this.loopDone;
     await this.releaseLock();
     if (this.state !== 'disabled') this.state = 'stopped';
