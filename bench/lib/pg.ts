@@ -16,6 +16,8 @@ export interface BenchCluster {
   version: string;
   settings: Record<string, string>;
   createDatabase(name: string): Promise<string>;
+  /** the URL of database `name` when it exists (kept by an earlier run), else null */
+  existingDatabase(name: string): Promise<string | null>;
   stop(): Promise<void>;
 }
 
@@ -105,6 +107,16 @@ export async function startCluster(log: (m: string) => void): Promise<BenchClust
       }
       created.push(name);
       return withDatabase(adminUrl, name);
+    },
+    async existingDatabase(name: string): Promise<string | null> {
+      const a = new Client({ connectionString: adminUrl });
+      await a.connect();
+      try {
+        const { rows } = await a.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+        return rows.length > 0 ? withDatabase(adminUrl, name) : null;
+      } finally {
+        await a.end();
+      }
     },
     async stop(): Promise<void> {
       if (kind === 'BENCH_DATABASE_URL' && !process.env.BENCH_KEEP_DATABASES) {

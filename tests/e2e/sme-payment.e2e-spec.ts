@@ -226,6 +226,30 @@ describe('SME payment (SPEC §7, e2e)', () => {
     }
   });
 
+  it('the overview’s smeLateInterest is the sum over the units in view, as of any day and region', async () => {
+    // the per-unit summary of final interest, corrected by the obligations not final on the
+    // day: contracts paid in full or terminated before, on and after each day
+    let nonZero = 0;
+    for (const asOf of ['2024-09-30', '2025-06-20', '2025-06-30', '2026-01-15', '2026-06-01']) {
+      const all = await contractsOn(asOf);
+      for (const region of [undefined, '1101', '50011']) {
+        const fen = all
+          .filter(
+            (c) =>
+              c.purchasingUnit &&
+              (region === undefined || c.purchasingUnit.region?.startsWith(region)),
+          )
+          .reduce((sum, c) => sum + yuanToFen(c.lateInterest), 0n);
+        const q = region === undefined ? '' : `&region=${region}`;
+        const o = await get(`/v1/overview?asOf=${asOf}${q}`);
+        expect(o.status).toBe(200);
+        expect([asOf, region, o.body.smeLateInterest]).toEqual([asOf, region, fenToYuan(fen)]);
+        if (fen > 0n) nonZero++;
+      }
+    }
+    expect(nonZero).toBeGreaterThan(6);
+  });
+
   it('rankings, violations and their CSV count smePayment like every rule', async () => {
     const asOf = '2025-12-31';
     const all = await contractsOn(asOf);

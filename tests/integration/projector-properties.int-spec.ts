@@ -11,7 +11,8 @@
  *      other arrival order, rebuilt), and `GET /v1/units`' handler (summary + unsettled rows,
  *      cached per summary version) gives, for random days and every obligation date, the
  *      counts of every obligation's SQL status on that day; unit compliance from the summary
- *      equals unit compliance counted row by row (a period covering everything).
+ *      equals unit compliance counted row by row (a period covering everything), its SME late
+ *      interest included.
  * Read models are compared row for row, excluding `updated_at`.
  */
 import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
@@ -231,13 +232,14 @@ async function monotonicityViolations(pool: Pool, extraDays: string[]) {
   return { evaluated: Number(rows[0].evaluated), violations: rows[0].violations };
 }
 
-/** (d) Rows where `unit_rule_counts` differs from a recount of the obligations. */
+/** (d) Rows where `unit_rule_counts` (counts, final SME interest) differs from a recount of the obligations. */
 async function summaryDrift(pool: Pool, schema: string): Promise<unknown[]> {
   const { rows } = await pool.query(
     `WITH recount AS (
-       SELECT unit_code, coalesce(region, '') AS region, rule, final_status AS status, count(*)::int AS n
+       SELECT unit_code, coalesce(region, '') AS region, rule, final_status AS status, count(*)::int AS n,
+              coalesce(sum(interest_final_fen), 0)::bigint AS interest_fen
          FROM "${schema}".obligations WHERE unit_code IS NOT NULL GROUP BY 1, 2, 3, 4
-     ), kept AS (SELECT unit_code, region, rule, status, n FROM "${schema}".unit_rule_counts WHERE n <> 0)
+     ), kept AS (SELECT unit_code, region, rule, status, n, interest_fen FROM "${schema}".unit_rule_counts WHERE n <> 0)
      SELECT 'recount' AS side, * FROM (SELECT * FROM recount EXCEPT SELECT * FROM kept) a
      UNION ALL SELECT 'summary', * FROM (SELECT * FROM kept EXCEPT SELECT * FROM recount) b`,
   );
@@ -304,6 +306,11 @@ async function rankingDifferences(s: Side, days: string[]): Promise<string[]> {
       if (JSON.stringify(plain.rules) !== JSON.stringify(wide.rules))
         out.push(
           `${day} ${unit} compliance:\n  summary ${JSON.stringify(plain.rules)}\n  per row ${JSON.stringify(wide.rules)}`,
+        );
+      // SME late interest: final-interest summary + unfinal rows = every obligation one by one
+      if (plain.smeLateInterest !== wide.smeLateInterest)
+        out.push(
+          `${day} ${unit} smeLateInterest: summary ${plain.smeLateInterest}, per row ${wide.smeLateInterest}`,
         );
       for (const r of plain.rules)
         for (const [status, n] of Object.entries(r.counts))
@@ -582,11 +589,15 @@ describe('compliance projector properties (real PostgreSQL)', () => {
     });
     const before = await state();
     expect(before.obligations.length).toBeGreaterThan(CONTRACTS);
+    // (and before the final SME interest of SmeInterestSummary1732600000152, run again after)
     await one.pool.query(`DROP TABLE rm.unit_rule_counts, rm.summary_state`);
     await one.pool.query(
-      `ALTER TABLE rm.obligations DROP COLUMN settled_on, DROP COLUMN final_status`,
+      `ALTER TABLE rm.obligations DROP COLUMN settled_on, DROP COLUMN final_status,
+         DROP COLUMN interest_final_on, DROP COLUMN interest_final_fen`,
     );
-    await one.pool.query(`DELETE FROM migrations WHERE name = 'UnitSummaries1732600000002'`);
+    await one.pool.query(
+      `DELETE FROM migrations WHERE name IN ('UnitSummaries1732600000002', 'SmeInterestSummary1732600000152')`,
+    );
     await migrate(one.db.url, [...EVENT_STORE_MIGRATIONS, ...READ_MODEL_MIGRATIONS]);
     expect(await state()).toEqual(before);
     // and the projector writes into the migrated shape

@@ -63,6 +63,8 @@ export function readModelDdl(schema: string): string[] {
        final_status     text NOT NULL,
        policy           text,
        source           text,
+       interest_final_on  date,
+       interest_final_fen bigint,
        PRIMARY KEY (contract_id, key)
      )`,
     // a unit's obligations; those not settled on T first (settled_on > T)
@@ -78,6 +80,14 @@ export function readModelDdl(schema: string): string[] {
     `CREATE INDEX obligations_settled_idx ON ${s}.obligations (settled_on)`,
     // a unit's obligations of one rule by deadline (SME interest, disclosure, payment performance)
     `CREATE INDEX obligations_rule_unit_deadline_idx ON ${s}.obligations (rule, unit_code, deadline)`,
+    // SME payment obligations whose late interest is not final on T (interest_final_on NULL
+    // or after T), overall and per unit: the only ones the overview and a unit's compliance
+    // compute one by one;
+    // the final interest of the others comes from unit_rule_counts.interest_fen.
+    `CREATE INDEX obligations_sme_interest_idx ON ${s}.obligations ((coalesce(interest_final_on, 'infinity'::date)))
+       WHERE rule = 'smePayment'`,
+    `CREATE INDEX obligations_unit_sme_interest_idx ON ${s}.obligations (unit_code, (coalesce(interest_final_on, 'infinity'::date)))
+       WHERE rule = 'smePayment'`,
     // Open obligations by deadline (GET /v1/deadlines, the notification sweep): "open,
     // deadline between today and today + N working days" is a range scan of the first, and
     // of the second for one unit. Fulfilment, exemption and termination leave it.
@@ -126,8 +136,9 @@ export function readModelDdl(schema: string): string[] {
 }
 
 /**
- * Per (unit, region, rule, final status) obligation counts, maintained by the projector in the
- * transaction that replaces the obligations, and the version of that state (the id of the
+ * Per (unit, region, rule, final status) obligation counts, and the sum of their final SME late
+ * interest (`obligations.interest_final_fen`, smePayment rows only), maintained by the
+ * projector in the transaction that replaces the obligations, and the version of that state (the id of the
  * last transaction that changed it — unique across schemas, so a cache keyed on it never
  * outlives a rebuild's swap).
  */
@@ -140,6 +151,7 @@ export function unitSummaryDdl(schema: string): string[] {
        rule      text NOT NULL,
        status    text NOT NULL,
        n         integer NOT NULL,
+       interest_fen bigint NOT NULL DEFAULT 0,
        PRIMARY KEY (unit_code, region, rule, status)
      )`,
     `CREATE TABLE ${s}.summary_state (

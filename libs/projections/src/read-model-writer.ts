@@ -61,6 +61,8 @@ export const READ_MODEL_COLUMNS = {
     final_status: 'text',
     policy: 'text',
     source: 'text',
+    interest_final_on: 'date',
+    interest_final_fen: 'bigint',
   },
   invoices: {
     contract_id: 'text',
@@ -108,7 +110,7 @@ const TABLES: readonly ReadModelTable[] = [
 
 /**
  * Replaces the read-model rows of the given contracts in the caller's transaction, and keeps
- * the per-unit counts (`unit_rule_counts`) in step: the rows of `replaced` are deleted (their
+ * the per-unit counts and final SME interest (`unit_rule_counts`) in step: the rows of `replaced` are deleted (their
  * obligations leave the counts in the same statement), then `rows` are inserted and their
  * obligations enter the counts. The one write path of the projector's tail, its catch-up
  * pass and the calendar and policy applies.
@@ -125,11 +127,13 @@ export async function replaceReadModels(
       const del = `DELETE FROM ${q}.${t} WHERE contract_id = ANY($1::text[])`;
       await c.query(
         t === 'obligations'
-          ? `WITH gone AS (${del} RETURNING unit_code, region, rule, final_status)
-             INSERT INTO ${q}.unit_rule_counts AS u (unit_code, region, rule, status, n)
-             SELECT unit_code, coalesce(region, ''), rule, final_status, -count(*)
+          ? `WITH gone AS (${del} RETURNING unit_code, region, rule, final_status, interest_final_fen)
+             INSERT INTO ${q}.unit_rule_counts AS u (unit_code, region, rule, status, n, interest_fen)
+             SELECT unit_code, coalesce(region, ''), rule, final_status, -count(*),
+                    -coalesce(sum(interest_final_fen), 0)
                FROM gone WHERE unit_code IS NOT NULL GROUP BY 1, 2, 3, 4
-             ON CONFLICT (unit_code, region, rule, status) DO UPDATE SET n = u.n + excluded.n`
+             ON CONFLICT (unit_code, region, rule, status)
+             DO UPDATE SET n = u.n + excluded.n, interest_fen = u.interest_fen + excluded.interest_fen`
           : del,
         [replaced],
       );
@@ -169,34 +173,48 @@ interface ObligationCountKey {
   region: string | null;
   rule: string;
   final_status: string;
+  /** integer fen as a decimal string (rowsOf), null when not final */
+  interest_final_fen: string | null;
 }
 
-/** The inserted obligations enter the per-unit counts: grouped here, one upsert. */
+/** The inserted obligations enter the per-unit counts and interest: grouped here, one upsert. */
 async function addCounts(
   c: Sql,
   q: string,
   obligations: readonly ObligationCountKey[],
 ): Promise<void> {
-  const counts = new Map<string, number>();
+  const counts = new Map<string, { n: number; fen: bigint }>();
   for (const o of obligations) {
     if (o.unit_code === null) continue;
     const k = [o.unit_code, o.region ?? '', o.rule, o.final_status].join(SEP);
-    counts.set(k, (counts.get(k) ?? 0) + 1);
+    let v = counts.get(k);
+    if (!v) counts.set(k, (v = { n: 0, fen: 0n }));
+    v.n++;
+    if (o.interest_final_fen !== null) v.fen += BigInt(o.interest_final_fen);
   }
   if (counts.size === 0) return;
-  const cols: [string[], string[], string[], string[], number[]] = [[], [], [], [], []];
-  for (const [k, n] of counts) {
+  const cols: [string[], string[], string[], string[], number[], string[]] = [
+    [],
+    [],
+    [],
+    [],
+    [],
+    [],
+  ];
+  for (const [k, v] of counts) {
     const [unit, region, rule, status] = k.split(SEP);
     cols[0].push(unit);
     cols[1].push(region);
     cols[2].push(rule);
     cols[3].push(status);
-    cols[4].push(n);
+    cols[4].push(v.n);
+    cols[5].push(v.fen.toString());
   }
   await c.query(
-    `INSERT INTO ${q}.unit_rule_counts AS u (unit_code, region, rule, status, n)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[])
-     ON CONFLICT (unit_code, region, rule, status) DO UPDATE SET n = u.n + excluded.n`,
+    `INSERT INTO ${q}.unit_rule_counts AS u (unit_code, region, rule, status, n, interest_fen)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[])
+     ON CONFLICT (unit_code, region, rule, status)
+     DO UPDATE SET n = u.n + excluded.n, interest_fen = u.interest_fen + excluded.interest_fen`,
     cols,
   );
 }

@@ -1,4 +1,9 @@
-import { finalObligationStatus, obligationSettledOn, type ContractAssessment } from '@app/domain';
+import {
+  finalObligationStatus,
+  obligationSettledOn,
+  smeLateInterestFinal,
+  type ContractAssessment,
+} from '@app/domain';
 
 const s = (v: bigint | undefined | null) => (v === undefined || v === null ? null : v.toString());
 const d = (v: string | undefined | null) => v ?? null;
@@ -42,6 +47,8 @@ export function rowsOf(a: ContractAssessment, streamVersion: number) {
     payment_term_days: a.smePayment?.agreedTermDays ?? null,
     late_interest_rate: a.smePayment?.annualRate ?? null,
   };
+  // the SME late interest once final (kept in the per-unit summary; SPEC §7)
+  const smeFinal = smeLateInterestFinal(a);
   const obligations = a.obligations.map((o) => ({
     contract_id: a.contractId,
     key: o.key,
@@ -62,6 +69,8 @@ export function rowsOf(a: ContractAssessment, streamVersion: number) {
     final_status: finalObligationStatus(o),
     policy: o.policy,
     source: o.source,
+    interest_final_on: o.rule === 'smePayment' ? (smeFinal?.on ?? null) : null,
+    interest_final_fen: o.rule === 'smePayment' ? s(smeFinal?.fen) : null,
   }));
   const invoices = a.invoices.map((i) => ({
     contract_id: a.contractId,

@@ -7,8 +7,11 @@ import {
   countedPayments,
   dailyRateOf,
   lateInterestExact,
+  lateInterestFen,
+  paidInFullOn,
   roundHalfUp,
   smeLateInterestAsOf,
+  smeLateInterestFinal,
   type DatedAmount,
 } from './sme-payment';
 import { assess, codes, given, statusOf, type History } from './test-builders';
@@ -231,6 +234,62 @@ describe('SME payment (SPEC §7, 保障中小企业款项支付条例)', () => {
         }
         expect(got.num * rate.den).toBe(fenDays * rate.num * got.den);
         expect(daysBetween(deadline, end) <= 0 ? got.num : 0n).toBe(0n);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the final interest is the interest as of every later day, and there is none before full payment or cancellation (property)', () => {
+    const day0 = '2025-01-01';
+    const arb = fc.record({
+      owed: fc.bigInt({ min: 0n, max: 10_000_000_000n }),
+      deadline: fc.integer({ min: 0, max: 60 }),
+      cancel: fc.option(fc.integer({ min: 0, max: 200 }), { nil: undefined }),
+      rate: fc.option(
+        fc.integer({ min: 0, max: 100_000_000 }).map((n) => `0.${String(n).padStart(8, '0')}`),
+        { nil: null },
+      ),
+      pays: fc.array(
+        fc.record({
+          day: fc.integer({ min: -20, max: 220 }),
+          fen: fc.bigInt({ min: 1n, max: 5_000_000_000n }),
+        }),
+        { maxLength: 8 },
+      ),
+      later: fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 4 }),
+    });
+    fc.assert(
+      fc.property(arb, (x) => {
+        const payments: DatedAmount[] = x.pays.map((p) => ({
+          date: addDays(day0, p.day),
+          amountFen: p.fen,
+        }));
+        // as the assessment builds the obligation: fulfilled the day the payments reach the amount
+        const o = {
+          rule: 'smePayment',
+          startedOn: day0,
+          deadline: addDays(day0, x.deadline),
+          fulfilledOn: x.owed <= 0n ? day0 : paidInFullOn(x.owed, payments),
+          cancelledOn: x.cancel === undefined ? null : addDays(day0, x.cancel),
+        };
+        const smePayment = {
+          condition: 'acceptance' as const,
+          agreedTermDays: null,
+          termDays: 30,
+          annualRate: x.rate,
+          owedFen: x.owed,
+        };
+        const final = smeLateInterestFinal({ obligations: [o], smePayment, payments });
+        if (o.fulfilledOn === null && o.cancelledOn === null) {
+          expect(final).toBeNull();
+          return;
+        }
+        expect(final).not.toBeNull();
+        expect(final!.on >= day0).toBe(true);
+        for (const n of x.later)
+          expect(lateInterestFen(o, x.owed, x.rate, payments, addDays(final!.on, n))).toBe(
+            final!.fen,
+          );
       }),
       { numRuns: 300 },
     );

@@ -176,3 +176,35 @@ export function smeLateInterestAsOf(
   if (!o || !a.smePayment || o.startedOn > asOf) return null;
   return lateInterestFen(o, a.smePayment.owedFen, a.smePayment.annualRate, a.payments, asOf);
 }
+
+/**
+ * The late interest of a contract's SME payment obligation once it can no longer change, and
+ * the day from which it is final (SPEC §7): the later of the clock's start and the first of
+ * the day the payments reached the amount owed (its `fulfilledOn`) and its cancellation. Past
+ * full payment nothing is unpaid; past a cancellation nothing accrues (a later payment only
+ * moves fen from unpaid-up-to-the-cancellation to paid-by-then, the same fen × days). So as of
+ * every T on or after `on`, smeLateInterestAsOf gives `fen`. Null while neither has happened
+ * (or there is no SME payment obligation).
+ */
+export function smeLateInterestFinal(a: {
+  obligations: readonly {
+    rule: string;
+    deadline: BusinessDate;
+    startedOn: BusinessDate;
+    fulfilledOn: BusinessDate | null;
+    cancelledOn: BusinessDate | null;
+  }[];
+  smePayment: SmePaymentTerms | null;
+  payments: readonly DatedAmount[];
+}): { on: BusinessDate; fen: bigint } | null {
+  const o = a.obligations.find((x) => x.rule === 'smePayment');
+  if (!o || !a.smePayment) return null;
+  let end: BusinessDate | null = o.fulfilledOn;
+  if (o.cancelledOn !== null && (end === null || o.cancelledOn < end)) end = o.cancelledOn;
+  if (end === null) return null;
+  const on = end < o.startedOn ? o.startedOn : end;
+  return {
+    on,
+    fen: lateInterestFen(o, a.smePayment.owedFen, a.smePayment.annualRate, a.payments, on),
+  };
+}

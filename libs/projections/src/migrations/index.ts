@@ -6,6 +6,7 @@ import { PolicyLayers1732600000006 } from './1732600000006-policy-layers';
 import { SmePayment1732600000007 } from './1732600000007-sme-payment';
 import { OpenDeadlines1732600000150 } from './1732600000150-open-deadlines';
 import { Webhooks1732600000151 } from './1732600000151-webhooks';
+import { SmeInterestSummary1732600000152 } from './1732600000152-sme-interest-summary';
 
 /** The read-model migrations, in order (they run after the event store's). */
 export const READ_MODEL_MIGRATIONS = [
@@ -17,4 +18,5 @@ export const READ_MODEL_MIGRATIONS = [
   SmePayment1732600000007,
   OpenDeadlines1732600000150,
   Webhooks1732600000151,
+  SmeInterestSummary1732600000152,
 ];

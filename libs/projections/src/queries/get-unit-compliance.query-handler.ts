@@ -2,7 +2,7 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { fenToYuan, meanHalfUp } from '@app/domain';
 import { NotFoundError, ReadPool } from '@app/platform';
 import { scopeSql } from './scope';
-import { smeObligationsSql } from './sme-payment-sql';
+import { smeInterestTotalSql, smeObligationsSql } from './sme-payment-sql';
 import { prepaymentStatusSql } from './status-sql';
 import {
   emptyCounts,
@@ -154,15 +154,24 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
     };
   }
 
-  /** The unit's SME late interest as of T (SPEC §7), over the obligations of the period. */
+  /**
+   * The unit's SME late interest as of T (SPEC §7), over the obligations of the period. Without
+   * a period or a supplier scope: the unit's summary of final interest corrected by its
+   * obligations not final on T (smeInterestTotalSql); else each obligation of the period.
+   */
   private async smeInterest(q: GetUnitComplianceQuery): Promise<string> {
     const values: unknown[] = [q.unitCode, q.asOf];
-    const where = ['o.unit_code = $1', ...this.period(q, values), scopeSql(q.scope, 'o', values)];
-    const { rows } = await this.db.pool.query<{ fen: string }>(
-      `WITH ${smeObligationsSql('$2::date', where.join(' AND '), { perObligation: true })}
-       SELECT coalesce(sum(interest_fen), 0)::text AS fen FROM sme_ob`,
-      values,
-    );
+    let text: string;
+    if (q.from || q.to || q.scope?.supplierCreditCode !== undefined) {
+      const where = ['o.unit_code = $1', ...this.period(q, values), scopeSql(q.scope, 'o', values)];
+      text = `WITH ${smeObligationsSql('$2::date', where.join(' AND '), { perObligation: true })}
+              SELECT coalesce(sum(interest_fen), 0)::text AS fen FROM sme_ob`;
+    } else {
+      const whereU = `u.unit_code = $1 AND ${scopeSql(q.scope, 'u', values)}`;
+      const whereO = `o.unit_code = $1 AND ${scopeSql(q.scope, 'o', values)}`;
+      text = `SELECT ${smeInterestTotalSql('$2::date', whereU, whereO)}::text AS fen`;
+    }
+    const { rows } = await this.db.pool.query<{ fen: string }>(text, values);
     return fenToYuan(BigInt(rows[0].fen));
   }
 

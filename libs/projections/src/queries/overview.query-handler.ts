@@ -10,7 +10,7 @@ import {
   type OverviewView,
 } from './overview.query';
 import { scopeSql } from './scope';
-import { smeObligationsSql } from './sme-payment-sql';
+import { smeInterestTotalSql } from './sme-payment-sql';
 import { emptyCounts, onTimeRate, RM, RULE_ORDER } from './unit-counts';
 import { UnitRankingCache } from './unit-ranking-cache';
 import type { StatusCounts } from './units.query';
@@ -106,14 +106,22 @@ export class GetOverviewHandler implements IQueryHandler<GetOverviewQuery> {
   }
 }
 
-/** SME late interest (SPEC §7) on asOf of the obligations of the units in view, in fen. */
+/**
+ * SME late interest (SPEC §7) on asOf of the obligations of the units in view, in fen: the
+ * per-unit summary of final interest corrected by the obligations not final on asOf
+ * (smeInterestTotalSql); the overview has no supplier scope.
+ */
 async function smeLateInterestFen(db: Sql, q: GetOverviewQuery): Promise<bigint> {
   const values: unknown[] = [q.asOf];
-  const where = ['o.unit_code IS NOT NULL', scopeSql(q.scope, 'o', values)];
-  if (q.region) where.push(`o.region LIKE $${values.push(`${q.region}%`)}`);
+  const whereU = [scopeSql(q.scope, 'u', values)];
+  const whereO = [scopeSql(q.scope, 'o', values)];
+  if (q.region) {
+    const i = values.push(`${q.region}%`);
+    whereU.push(`u.region LIKE $${i}`);
+    whereO.push(`o.region LIKE $${i}`);
+  }
   const { rows } = await db.query<{ fen: string }>(
-    `WITH ${smeObligationsSql('$1::date', where.join(' AND '))}
-     SELECT coalesce(sum(interest_fen), 0)::text AS fen FROM sme_ob`,
+    `SELECT ${smeInterestTotalSql('$1::date', whereU.join(' AND '), whereO.join(' AND '))}::text AS fen`,
     values,
   );
   return BigInt(rows[0].fen);

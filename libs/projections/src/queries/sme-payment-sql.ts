@@ -76,3 +76,25 @@ export function smeObligationsSql(
         CROSS JOIN LATERAL (SELECT coalesce(s.paid_fen_days, 0)
                + greatest(b.owed_fen - coalesce(s.paid_fen, 0), 0) * greatest(0, b.end_on - b.deadline) AS fen_days) x)`;
 }
+
+/**
+ * The SME late interest as of `t` (SPEC §7) of the obligations in view, in fen, as one scalar
+ * SQL expression: what the per-unit summary keeps final (`unit_rule_counts.interest_fen` of
+ * the units matching `whereU`, alias `u`), less the final interest of the obligations that
+ * are not final yet on `t` (`interest_final_on` after it), plus the interest of those computed
+ * one by one as of `t` (started by then, not final on it: `interest_final_on` NULL or after
+ * it). `whereO` is on the alias `o` (rm.obligations) and must select the same obligations as
+ * `whereU` selects summary rows (units, regions). The same total as summing
+ * `smeObligationsSql` over every obligation in view, without reading the final ones; the
+ * `obligations_sme_interest_idx` indexes find the others.
+ */
+export function smeInterestTotalSql(t: string, whereU: string, whereO: string): string {
+  const notFinal = `coalesce(o.interest_final_on, 'infinity'::date) > ${t}`;
+  return `(
+    (SELECT coalesce(sum(u.interest_fen), 0) FROM ${RM}.unit_rule_counts u
+      WHERE u.rule = 'smePayment' AND ${whereU})
+    - (SELECT coalesce(sum(o.interest_final_fen), 0) FROM ${RM}.obligations o
+        WHERE o.rule = 'smePayment' AND ${notFinal} AND o.unit_code IS NOT NULL AND ${whereO})
+    + (WITH ${smeObligationsSql(t, `${notFinal} AND o.unit_code IS NOT NULL AND ${whereO}`, { perObligation: true })}
+       SELECT coalesce(sum(interest_fen), 0) FROM sme_ob))`;
+}
