@@ -88,6 +88,10 @@ export function readModelDdl(schema: string): string[] {
        WHERE rule = 'smePayment'`,
     `CREATE INDEX obligations_unit_sme_interest_idx ON ${s}.obligations (unit_code, (coalesce(interest_final_on, 'infinity'::date)))
        WHERE rule = 'smePayment'`,
+    // SME payment obligations late or overdue, by deadline: the candidates of the annual
+    // disclosure (overdue on 31 December)
+    `CREATE INDEX obligations_sme_violation_idx ON ${s}.obligations (deadline)
+       WHERE rule = 'smePayment' AND (fulfilled_on IS NULL OR fulfilled_on > deadline)`,
     // Open obligations by deadline (GET /v1/deadlines, the notification sweep): "open,
     // deadline between today and today + N working days" is a range scan of the first, and
     // of the second for one unit. Fulfilment, exemption and termination leave it.

@@ -11,6 +11,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Rows projected before this migration keep NULL (and add 0 to the summary): the queries
  * compute them one by one, with the same figures, until a rebuild or the contract's next
  * projection fills them.
+ *
+ * `obligations_sme_violation_idx`: SME payment obligations late or overdue, by deadline — the
+ * candidates of the annual disclosure (overdue on 31 December), which read every SME
+ * obligation of the store before.
  */
 export class SmeInterestSummary1732600000152 implements MigrationInterface {
   name = 'SmeInterestSummary1732600000152';
@@ -25,11 +29,14 @@ export class SmeInterestSummary1732600000152 implements MigrationInterface {
       ON "rm".obligations ((coalesce(interest_final_on, 'infinity'::date))) WHERE rule = 'smePayment'`);
     await q.query(`CREATE INDEX IF NOT EXISTS obligations_unit_sme_interest_idx
       ON "rm".obligations (unit_code, (coalesce(interest_final_on, 'infinity'::date))) WHERE rule = 'smePayment'`);
+    await q.query(`CREATE INDEX IF NOT EXISTS obligations_sme_violation_idx ON "rm".obligations (deadline)
+       WHERE rule = 'smePayment' AND (fulfilled_on IS NULL OR fulfilled_on > deadline)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(
-      `DROP INDEX IF EXISTS "rm".obligations_sme_interest_idx, "rm".obligations_unit_sme_interest_idx`,
+      `DROP INDEX IF EXISTS "rm".obligations_sme_interest_idx, "rm".obligations_unit_sme_interest_idx,
+        "rm".obligations_sme_violation_idx`,
     );
     await q.query(`ALTER TABLE "rm".unit_rule_counts DROP COLUMN IF EXISTS interest_fen`);
     await q.query(`ALTER TABLE "rm".obligations
