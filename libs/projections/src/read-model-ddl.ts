@@ -84,9 +84,9 @@ export function readModelDdl(schema: string): string[] {
     // or after T), overall and per unit: the only ones the overview and a unit's compliance
     // compute one by one;
     // the final interest of the others comes from unit_rule_counts.interest_fen.
-    `CREATE INDEX obligations_sme_interest_idx ON ${s}.obligations ((coalesce(interest_final_on, 'infinity'::date)))
+    `CREATE INDEX obligations_sme_interest_idx ON ${s}.obligations (interest_final_on)
        WHERE rule = 'smePayment'`,
-    `CREATE INDEX obligations_unit_sme_interest_idx ON ${s}.obligations (unit_code, (coalesce(interest_final_on, 'infinity'::date)))
+    `CREATE INDEX obligations_unit_sme_interest_idx ON ${s}.obligations (unit_code, interest_final_on)
        WHERE rule = 'smePayment'`,
     // SME payment obligations late or overdue, by deadline: the candidates of the annual
     // disclosure (overdue on 31 December)

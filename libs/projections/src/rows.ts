@@ -69,7 +69,8 @@ export function rowsOf(a: ContractAssessment, streamVersion: number) {
     final_status: finalObligationStatus(o),
     policy: o.policy,
     source: o.source,
-    interest_final_on: o.rule === 'smePayment' ? (smeFinal?.on ?? null) : null,
+    // 'infinity': not final yet (NULL is left to rows projected before the column existed)
+    interest_final_on: o.rule === 'smePayment' ? (smeFinal?.on ?? 'infinity') : null,
     interest_final_fen: o.rule === 'smePayment' ? s(smeFinal?.fen) : null,
   }));
   const invoices = a.invoices.map((i) => ({

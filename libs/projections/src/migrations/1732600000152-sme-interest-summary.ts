@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * and amount on the obligation (`interest_final_on`, `interest_final_fen`) and their sum per
  * unit, region, rule and final status in `unit_rule_counts.interest_fen`, so that the overview
  * and a unit's compliance compute one by one only the obligations not final on T (the partial
- * expression indexes `obligations_sme_interest_idx`, `obligations_unit_sme_interest_idx`). The same as `readModelDdl` creates.
+ * indexes `obligations_sme_interest_idx`, `obligations_unit_sme_interest_idx`). The same as `readModelDdl` creates.
  *
  * Rows projected before this migration keep NULL (and add 0 to the summary): the queries
  * compute them one by one, with the same figures, until a rebuild or the contract's next
@@ -26,9 +26,9 @@ export class SmeInterestSummary1732600000152 implements MigrationInterface {
     await q.query(`ALTER TABLE "rm".unit_rule_counts
       ADD COLUMN IF NOT EXISTS interest_fen bigint NOT NULL DEFAULT 0`);
     await q.query(`CREATE INDEX IF NOT EXISTS obligations_sme_interest_idx
-      ON "rm".obligations ((coalesce(interest_final_on, 'infinity'::date))) WHERE rule = 'smePayment'`);
+      ON "rm".obligations (interest_final_on) WHERE rule = 'smePayment'`);
     await q.query(`CREATE INDEX IF NOT EXISTS obligations_unit_sme_interest_idx
-      ON "rm".obligations (unit_code, (coalesce(interest_final_on, 'infinity'::date))) WHERE rule = 'smePayment'`);
+      ON "rm".obligations (unit_code, interest_final_on) WHERE rule = 'smePayment'`);
     await q.query(`CREATE INDEX IF NOT EXISTS obligations_sme_violation_idx ON "rm".obligations (deadline)
        WHERE rule = 'smePayment' AND (fulfilled_on IS NULL OR fulfilled_on > deadline)`);
   }

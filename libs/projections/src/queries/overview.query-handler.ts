@@ -2,7 +2,7 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { fenToYuan } from '@app/domain';
 import type { Sql } from '@app/event-store';
 import { ReadPool } from '@app/platform';
-import { cheaperWay, rankUnits, unitInfo, type RankedUnit } from './list-units.query-handler';
+import { cheaperWay, rankUnits, unitInfo } from './list-units.query-handler';
 import {
   GetOverviewQuery,
   OVERVIEW_WORST_UNITS,
@@ -32,12 +32,14 @@ export function overviewCounts(c: StatusCounts): OverviewCounts {
  * `GET /v1/overview`. The unit ranking of `GET /v1/units` (sorted worst first: per-unit
  * summary corrected by the obligations not settled on asOf, or counted directly, whichever
  * reads fewer rows) summed over its units: no obligation is read twice and the answer agrees
- * with the ranking to the unit. Kept per (summary version, asOf, region, scope) like the
- * ranking, so a dashboard reloading the page costs one indexed read of the version.
+ * with the ranking to the unit. The whole answer (the worst units' names included: every
+ * projector write moves the summary version) is kept per (summary version, asOf, region,
+ * scope) like the ranking, so a dashboard reloading the page costs one indexed read of the
+ * version.
  */
 @QueryHandler(GetOverviewQuery)
 export class GetOverviewHandler implements IQueryHandler<GetOverviewQuery> {
-  private readonly cache = new UnitRankingCache<{ units: RankedUnit[]; interestFen: bigint }>(16);
+  private readonly cache = new UnitRankingCache<OverviewView>(16);
 
   constructor(private readonly db: ReadPool) {}
 
@@ -53,16 +55,17 @@ export class GetOverviewHandler implements IQueryHandler<GetOverviewQuery> {
       q.region ?? null,
       q.scope?.regions ?? null,
     ]);
+    return this.cache.get(key, () => this.compute(q));
+  }
+
+  private async compute(q: GetOverviewQuery): Promise<OverviewView> {
     const filter = { asOf: q.asOf, region: q.region, scope: q.scope, rule: undefined };
-    const { units, interestFen } = await this.cache.get(key, async () => {
-      const [units, interestFen] = await Promise.all([
-        cheaperWay(this.db.pool, q.asOf).then((way) =>
-          rankUnits(this.db.pool, { ...filter, sort: 'onTimeRate' }, way),
-        ),
-        smeLateInterestFen(this.db.pool, q),
-      ]);
-      return { units, interestFen };
-    });
+    const [units, interestFen] = await Promise.all([
+      cheaperWay(this.db.pool, q.asOf).then((way) =>
+        rankUnits(this.db.pool, { ...filter, sort: 'onTimeRate' }, way),
+      ),
+      smeLateInterestFen(this.db.pool, q),
+    ]);
     const all = emptyCounts();
     const byRule = new Map<string, StatusCounts>(RULE_ORDER.map((r) => [r, emptyCounts()]));
     const perUnit = units.map((u) => {

@@ -80,21 +80,27 @@ export function smeObligationsSql(
 /**
  * The SME late interest as of `t` (SPEC §7) of the obligations in view, in fen, as one scalar
  * SQL expression: what the per-unit summary keeps final (`unit_rule_counts.interest_fen` of
- * the units matching `whereU`, alias `u`), less the final interest of the obligations that
- * are not final yet on `t` (`interest_final_on` after it), plus the interest of those computed
- * one by one as of `t` (started by then, not final on it: `interest_final_on` NULL or after
- * it). `whereO` is on the alias `o` (rm.obligations) and must select the same obligations as
- * `whereU` selects summary rows (units, regions). The same total as summing
- * `smeObligationsSql` over every obligation in view, without reading the final ones; the
- * `obligations_sme_interest_idx` indexes find the others.
+ * the units matching `whereU`, alias `u`), less the final interest of the obligations final
+ * only after `t` (for today, none), plus the interest of those not final on `t`, started by
+ * then, computed one by one as of `t`: `interest_final_on` after `t` ('infinity' while not
+ * final), or NULL (projected before the column existed). `whereO` is on the alias `o`
+ * (rm.obligations) and must select the same obligations as `whereU` selects summary rows
+ * (units, regions). The same total as summing `smeObligationsSql` over every obligation in
+ * view, without reading the final ones. Each part is a range of the partial indexes on
+ * `interest_final_on` (overall, per unit); the NULL rows have their own part, since the
+ * column's statistics count the NULL of every other rule's rows.
  */
 export function smeInterestTotalSql(t: string, whereU: string, whereO: string): string {
-  const notFinal = `coalesce(o.interest_final_on, 'infinity'::date) > ${t}`;
+  const inView = `o.unit_code IS NOT NULL AND ${whereO}`;
+  const oneByOne = (w: string) =>
+    `(WITH ${smeObligationsSql(t, `${w} AND ${inView}`, { perObligation: true })}
+       SELECT coalesce(sum(interest_fen), 0) FROM sme_ob)`;
   return `(
     (SELECT coalesce(sum(u.interest_fen), 0) FROM ${RM}.unit_rule_counts u
       WHERE u.rule = 'smePayment' AND ${whereU})
     - (SELECT coalesce(sum(o.interest_final_fen), 0) FROM ${RM}.obligations o
-        WHERE o.rule = 'smePayment' AND ${notFinal} AND o.unit_code IS NOT NULL AND ${whereO})
-    + (WITH ${smeObligationsSql(t, `${notFinal} AND o.unit_code IS NOT NULL AND ${whereO}`, { perObligation: true })}
-       SELECT coalesce(sum(interest_fen), 0) FROM sme_ob))`;
+        WHERE o.rule = 'smePayment' AND o.interest_final_on > ${t}
+          AND o.interest_final_on < 'infinity'::date AND ${inView})
+    + ${oneByOne(`o.interest_final_on > ${t}`)}
+    + ${oneByOne('o.interest_final_on IS NULL')})`;
 }
