@@ -7,6 +7,7 @@ import { UnitRankingCache } from './unit-ranking-cache';
 import {
   ListUnitsQuery,
   type StatusCounts,
+  type UnitRankingItem,
   type UnitRankingPage,
   type UnitSort,
 } from './units.query';
@@ -32,9 +33,16 @@ export interface UnitInfo {
 }
 interface Ranking {
   units: RankedUnit[];
-  /** name, region and contract count of the units of pages served so far */
-  info: Map<string, UnitInfo>;
+  /**
+   * the pages served so far, by (page, page size), with their units' names, regions and
+   * contract counts: building a page's items from the ranked cells took about a quarter of
+   * the service's CPU per cached request at large (profile in docs/benchmarks.md)
+   */
+  pages: Map<string, Promise<UnitRankingItem[]>>;
 }
+
+/** Pages kept per ranking (page × page size); beyond it the oldest is dropped. */
+const PAGES_PER_RANKING = 256;
 
 /** The two ways of counting a ranking (see `rankUnits`). */
 export type CountingWay = 'summary' | 'direct';
@@ -71,45 +79,63 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
       q.scope?.regions ?? null,
       q.sort,
     ]);
-    const { units, info } = await this.cache.get(key, async () => ({
+    const ranking = await this.cache.get(key, async () => ({
       units: await rankUnits(this.db.pool, q, await cheaperWay(this.db.pool, q.asOf)),
-      info: new Map<string, UnitInfo>(),
+      pages: new Map<string, Promise<UnitRankingItem[]>>(),
     }));
-    const offset = (q.page - 1) * q.pageSize;
-    const page = units.slice(offset, offset + q.pageSize);
-    const missing = page.map((u) => u.unit_code).filter((c) => !info.has(c));
-    if (missing.length)
-      for (const [code, u] of await unitInfo(this.db.pool, missing, q)) info.set(code, u);
+    const pageKey = `${q.page}:${q.pageSize}`;
+    let items = ranking.pages.get(pageKey);
+    if (!items) {
+      items = this.pageItems(ranking.units, q);
+      items.catch(() => ranking.pages.delete(pageKey));
+      if (ranking.pages.size >= PAGES_PER_RANKING)
+        ranking.pages.delete(ranking.pages.keys().next().value!);
+      ranking.pages.set(pageKey, items);
+    }
     return {
       asOf: q.asOf,
       sort: q.sort,
       page: q.page,
       pageSize: q.pageSize,
-      total: units.length,
-      items: page.map((r, i) => {
-        const counts = emptyCounts();
-        const rules: Record<string, StatusCounts & { onTimeRate: number | null }> = {};
-        for (const [cell, n] of Object.entries(r.cells)) {
-          const [rule, status] = cell.split(':') as [string, keyof StatusCounts];
-          counts[status] += n;
-          rules[rule] ??= { ...emptyCounts(), onTimeRate: null };
-          rules[rule][status] += n;
-        }
-        for (const k of Object.keys(rules)) rules[k].onTimeRate = onTimeRate(rules[k]);
-        const u = info.get(r.unit_code);
-        return {
-          rank: offset + i + 1,
-          unitCode: r.unit_code,
-          unitName: u?.unit_name ?? null,
-          region: u?.region ?? null,
-          contracts: u?.contracts ?? 0,
-          onTimeRate: onTimeRate(counts),
-          violations: r.violations,
-          counts,
-          rules,
-        };
-      }),
+      total: ranking.units.length,
+      items: await items,
     };
+  }
+
+  /** The items of one page of a ranking, with the units' names, regions and contract counts. */
+  private async pageItems(units: RankedUnit[], q: ListUnitsQuery): Promise<UnitRankingItem[]> {
+    const offset = (q.page - 1) * q.pageSize;
+    const page = units.slice(offset, offset + q.pageSize);
+    const info = page.length
+      ? await unitInfo(
+          this.db.pool,
+          page.map((u) => u.unit_code),
+          q,
+        )
+      : new Map<string, UnitInfo>();
+    return page.map((r, i) => {
+      const counts = emptyCounts();
+      const rules: Record<string, StatusCounts & { onTimeRate: number | null }> = {};
+      for (const [cell, n] of Object.entries(r.cells)) {
+        const [rule, status] = cell.split(':') as [string, keyof StatusCounts];
+        counts[status] += n;
+        rules[rule] ??= { ...emptyCounts(), onTimeRate: null };
+        rules[rule][status] += n;
+      }
+      for (const k of Object.keys(rules)) rules[k].onTimeRate = onTimeRate(rules[k]);
+      const u = info.get(r.unit_code);
+      return {
+        rank: offset + i + 1,
+        unitCode: r.unit_code,
+        unitName: u?.unit_name ?? null,
+        region: u?.region ?? null,
+        contracts: u?.contracts ?? 0,
+        onTimeRate: onTimeRate(counts),
+        violations: r.violations,
+        counts,
+        rules,
+      };
+    });
   }
 }
 
