@@ -256,10 +256,12 @@ async function main(): Promise<void> {
   };
 
   // BENCH_REUSE_STORE=1 (with BENCH_KEEP_DATABASES=1 on an earlier run of the same scale): the
-  // store's events are kept, migrated to this version and projected again from zero; for
-  // profiling the read side, never for the copy measure
+  // store's events are kept, migrated to this version and projected again from zero;
+  // BENCH_REUSE_STORE=read-models keeps its read models too (projected by the code of that
+  // run). For profiling the read side, never for the copy measure.
+  const reuse = process.env.BENCH_REUSE_STORE;
   const reused =
-    process.env.BENCH_REUSE_STORE === '1' && needStore && !on('copy')
+    (reuse === '1' || reuse === 'read-models') && needStore && !on('copy')
       ? await cluster.existingDatabase('bench_store')
       : null;
 
@@ -267,11 +269,13 @@ async function main(): Promise<void> {
     if (reused) {
       storeUrl = reused;
       await migrate(storeUrl);
-      await sql(
-        storeUrl,
-        `TRUNCATE rm.obligations, rm.invoices, rm.payments, rm.allocations, rm.contracts, rm.unit_rule_counts`,
-      );
-      await sql(storeUrl, 'DELETE FROM projection_checkpoints');
+      if (reuse === '1') {
+        await sql(
+          storeUrl,
+          `TRUNCATE rm.obligations, rm.invoices, rm.payments, rm.allocations, rm.contracts, rm.unit_rule_counts`,
+        );
+        await sql(storeUrl, 'DELETE FROM projection_checkpoints');
+      }
       const [{ n }] = await sql<{ n: string }>(storeUrl, 'SELECT count(*)::text AS n FROM events');
       storeEvents = Number(n);
       log(
