@@ -9,7 +9,8 @@ import {
   type PaymentPerformanceView,
   type SmeOverdueReport,
 } from './sme-payment.query';
-import { RM } from './unit-counts';
+import { readModelVersion, RM } from './unit-counts';
+import { UnitRankingCache } from './unit-ranking-cache';
 
 /**
  * The annual SME disclosure (保障中小企业款项支付条例 art. 18): per unit, the contracts whose
@@ -19,9 +20,27 @@ import { RM } from './unit-counts';
  */
 @QueryHandler(SmeOverdueReportQuery)
 export class SmeOverdueReportHandler implements IQueryHandler<SmeOverdueReportQuery> {
+  /**
+   * reports per (read-model version, year, filters, scope), like the other aggregates: one
+   * took 0.2–1.3 s at large (the year's overdue candidates read from disk), 18 req/s uncached
+   */
+  private readonly cache = new UnitRankingCache<SmeOverdueReport>(32);
+
   constructor(private readonly db: ReadPool) {}
 
   async execute(q: SmeOverdueReportQuery): Promise<SmeOverdueReport> {
+    const key = JSON.stringify([
+      await readModelVersion(this.db.pool),
+      q.year,
+      q.region ?? null,
+      q.unit ?? null,
+      q.scope?.regions ?? null,
+      q.scope?.supplierCreditCode ?? null,
+    ]);
+    return this.cache.get(key, () => this.compute(q));
+  }
+
+  private async compute(q: SmeOverdueReportQuery): Promise<SmeOverdueReport> {
     const asOf = `${q.year}-12-31`;
     const values: unknown[] = [asOf];
     // overdue on T implies deadline < T and not fulfilled by the deadline: the two conditions
