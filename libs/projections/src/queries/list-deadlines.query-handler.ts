@@ -3,6 +3,8 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { LIVE_SCHEMA } from '../read-model-ddl';
 import { ListDeadlinesQuery, type DeadlinePage, type DeadlineView } from './list-deadlines.query';
 import { scopeSql } from './scope';
+import { readModelVersion } from './unit-counts';
+import { UnitRankingCache } from './unit-ranking-cache';
 
 const RM = `"${LIVE_SCHEMA}"`;
 
@@ -41,9 +43,24 @@ interface DeadlineRow {
  */
 @QueryHandler(ListDeadlinesQuery)
 export class ListDeadlinesHandler implements IQueryHandler<ListDeadlinesQuery> {
+  /** pages per (read-model version: summary and applied calendar, filter, page, scope) */
+  private readonly cache = new UnitRankingCache<DeadlinePage>(64);
+
   constructor(private readonly db: ReadPool) {}
 
   async execute(q: ListDeadlinesQuery): Promise<DeadlinePage> {
+    const key = JSON.stringify([
+      await readModelVersion(this.db.pool),
+      q.filter,
+      q.page,
+      q.pageSize,
+      q.scope?.regions ?? null,
+      q.scope?.supplierCreditCode ?? null,
+    ]);
+    return this.cache.get(key, () => this.compute(q));
+  }
+
+  private async compute(q: ListDeadlinesQuery): Promise<DeadlinePage> {
     const f = q.filter;
     const { rows: lim } = await this.db.pool.query<{ until: string | null }>(
       `SELECT ${UNTIL_SQL('$1::date', '$2::int')}::text AS until`,
