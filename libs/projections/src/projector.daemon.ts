@@ -12,7 +12,7 @@ import type { Pool, PoolClient } from 'pg';
 import { CalendarService } from './calendar.service';
 import { NotificationSweep } from './notifications/notification-sweep';
 import { ComplianceProjector, LIVE_TARGET } from './projector';
-import { PROJECTION_NAME } from './read-model-ddl';
+import { LIVE_SCHEMA, PROJECTION_NAME } from './read-model-ddl';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -112,15 +112,22 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     await this.calendar.ensureCalendar(this.projector);
-    this.firstPolicyApply = this.ensurePolicies();
+    // with no contract projected the first policy apply recomputes nothing: done before
+    // listening (a new database, every test); else beside the start
+    const { rows } = await this.pool.query<{ any: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM "${LIVE_SCHEMA}".contracts) AS any`,
+    );
+    if (rows[0].any) this.firstPolicyApply = this.ensurePolicies();
+    else await this.calendar.ensurePolicies(this.projector);
     if (!this.config.roles.projector) return;
     this.state = 'standby';
     this.loopDone = this.loop();
   }
 
   /**
-   * The first policy apply (CalendarService.ensurePolicies), beside the start rather than
-   * before it: on a store projected before layers existed it recomputes every contract. Tried
+   * The first policy apply (CalendarService.ensurePolicies) on a store with contracts, beside
+   * the start rather than before it: on a store projected before layers existed it recomputes
+   * every contract. Tried
    * again (backing off to a minute) until it is done or the service stops; the projector
    * leader's tick would also apply it.
    */
