@@ -38,10 +38,10 @@ interface Ranking {
    * contract counts: building a page's items from the ranked cells took about a quarter of
    * the service's CPU per cached request at large (profile in docs/benchmarks.md)
    */
-  pages: Map<string, Promise<UnitRankingItem[]>>;
+  pages: UnitRankingCache<UnitRankingItem[]>;
 }
 
-/** Pages kept per ranking (page × page size); beyond it the oldest is dropped. */
+/** Pages kept per ranking (page × page size); beyond it the least recently used is dropped. */
 const PAGES_PER_RANKING = 256;
 
 /** The two ways of counting a ranking (see `rankUnits`). */
@@ -81,17 +81,11 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
     ]);
     const ranking = await this.cache.get(key, async () => ({
       units: await rankUnits(this.db.pool, q, await cheaperWay(this.db.pool, q.asOf)),
-      pages: new Map<string, Promise<UnitRankingItem[]>>(),
+      pages: new UnitRankingCache<UnitRankingItem[]>(PAGES_PER_RANKING),
     }));
-    const pageKey = `${q.page}:${q.pageSize}`;
-    let items = ranking.pages.get(pageKey);
-    if (!items) {
-      items = this.pageItems(ranking.units, q);
-      items.catch(() => ranking.pages.delete(pageKey));
-      if (ranking.pages.size >= PAGES_PER_RANKING)
-        ranking.pages.delete(ranking.pages.keys().next().value!);
-      ranking.pages.set(pageKey, items);
-    }
+    const items = ranking.pages.get(`${q.page}:${q.pageSize}`, () =>
+      this.pageItems(ranking.units, q),
+    );
     return {
       asOf: q.asOf,
       sort: q.sort,
