@@ -2,7 +2,7 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { fenToYuan, meanHalfUp } from '@app/domain';
 import { NotFoundError, ReadPool } from '@app/platform';
 import { scopeSql } from './scope';
-import { smeInterestTotalSql, smeObligationsSql } from './sme-payment-sql';
+import { smeInterestOneByOneSql, smeInterestTotalSql } from './sme-payment-sql';
 import { prepaymentStatusSql } from './status-sql';
 import {
   emptyCounts,
@@ -187,8 +187,7 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
   private interestSql(q: GetUnitComplianceQuery, v: unknown[]): string {
     if (q.from || q.to || q.scope?.supplierCreditCode !== undefined) {
       const where = ['o.unit_code = $1', ...this.period(q, v), scopeSql(q.scope, 'o', v)];
-      return `(WITH ${smeObligationsSql('$2::date', where.join(' AND '), { perObligation: true })}
-              SELECT coalesce(sum(interest_fen), 0) FROM sme_ob)`;
+      return smeInterestOneByOneSql('$2::date', where.join(' AND '));
     }
     const whereU = `u.unit_code = $1 AND ${scopeSql(q.scope, 'u', v)}`;
     const whereO = `o.unit_code = $1 AND ${scopeSql(q.scope, 'o', v)}`;

@@ -92,9 +92,7 @@ export function smeObligationsSql(
  */
 export function smeInterestTotalSql(t: string, whereU: string, whereO: string): string {
   const inView = `o.unit_code IS NOT NULL AND ${whereO}`;
-  const oneByOne = (w: string) =>
-    `(WITH ${smeObligationsSql(t, `${w} AND ${inView}`, { perObligation: true })}
-       SELECT coalesce(sum(interest_fen), 0) FROM sme_ob)`;
+  const oneByOne = (w: string) => smeInterestOneByOneSql(t, `${w} AND ${inView}`);
   return `(
     (SELECT coalesce(sum(u.interest_fen), 0) FROM ${RM}.unit_rule_counts u
       WHERE u.rule = 'smePayment' AND ${whereU})
@@ -103,4 +101,14 @@ export function smeInterestTotalSql(t: string, whereU: string, whereO: string): 
           AND o.interest_final_on < 'infinity'::date AND ${inView})
     + ${oneByOne(`o.interest_final_on > ${t}`)}
     + ${oneByOne('o.interest_final_on IS NULL')})`;
+}
+
+/**
+ * The SME late interest as of `t` of the obligations matching `where` (aliases `o`, `c` as in
+ * `smeObligationsSql`), each computed one by one (their contracts and payments read by key),
+ * in fen, as one scalar SQL expression.
+ */
+export function smeInterestOneByOneSql(t: string, where: string): string {
+  return `(WITH ${smeObligationsSql(t, where, { perObligation: true })}
+       SELECT coalesce(sum(interest_fen), 0) FROM sme_ob)`;
 }
