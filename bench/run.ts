@@ -279,7 +279,7 @@ async function main(): Promise<void> {
       const [{ n }] = await sql<{ n: string }>(storeUrl, 'SELECT count(*)::text AS n FROM events');
       storeEvents = Number(n);
       log(
-        `bench_store reused (BENCH_REUSE_STORE): ${fmt(storeEvents)} events, read models emptied`,
+        `bench_store reused (BENCH_REUSE_STORE=${reuse}): ${fmt(storeEvents)} events, read models ${reuse === '1' ? 'emptied' : 'kept'}`,
       );
       await sql(storeUrl, 'VACUUM (ANALYZE)');
     } else if (on('copy') || needStore) {
