@@ -127,9 +127,8 @@ export class ProjectorDaemon implements OnApplicationBootstrap, OnApplicationShu
   /**
    * The first policy apply (CalendarService.ensurePolicies) on a store with contracts, beside
    * the start rather than before it: on a store projected before layers existed it recomputes
-   * every contract. Tried
-   * again (backing off to a minute) until it is done or the service stops; the projector
-   * leader's tick would also apply it.
+   * every contract. Tried again (backing off to a minute) until it is done or the service
+   * stops; the projector leader's tick would also apply it.
    */
   private async ensurePolicies(): Promise<void> {
     let backoff = 1000;

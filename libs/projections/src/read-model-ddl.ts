@@ -82,8 +82,8 @@ export function readModelDdl(schema: string): string[] {
     `CREATE INDEX obligations_rule_unit_deadline_idx ON ${s}.obligations (rule, unit_code, deadline)`,
     // SME payment obligations whose late interest is not final on T (interest_final_on NULL
     // or after T), overall and per unit: the only ones the overview and a unit's compliance
-    // compute one by one;
-    // the final interest of the others comes from unit_rule_counts.interest_fen.
+    // compute one by one; the final interest of the others comes from
+    // unit_rule_counts.interest_fen.
     `CREATE INDEX obligations_sme_interest_idx ON ${s}.obligations (interest_final_on)
        WHERE rule = 'smePayment'`,
     `CREATE INDEX obligations_unit_sme_interest_idx ON ${s}.obligations (unit_code, interest_final_on)
@@ -140,11 +140,11 @@ export function readModelDdl(schema: string): string[] {
 }
 
 /**
- * Per (unit, region, rule, final status) obligation counts, and the sum of their final SME late
- * interest (`obligations.interest_final_fen`, smePayment rows only), maintained by the
- * projector in the transaction that replaces the obligations, and the version of that state (the id of the
- * last transaction that changed it — unique across schemas, so a cache keyed on it never
- * outlives a rebuild's swap).
+ * Per (unit, region, rule, final status) obligation counts, and the sum of their final SME
+ * late interest (`obligations.interest_final_fen`, smePayment rows only), maintained by the
+ * projector in the transaction that replaces the obligations, and the version of that state
+ * (the id of the last transaction that changed it — unique across schemas, so a cache keyed
+ * on it never outlives a rebuild's swap).
  */
 export function unitSummaryDdl(schema: string): string[] {
   const s = `"${schema}"`;

@@ -110,8 +110,9 @@ const TABLES: readonly ReadModelTable[] = [
 
 /**
  * Replaces the read-model rows of the given contracts in the caller's transaction, and keeps
- * the per-unit counts and final SME interest (`unit_rule_counts`) in step: the rows of `replaced` are deleted (their
- * obligations leave the counts in the same statement), then `rows` are inserted and their
+ * the per-unit counts and final SME interest (`unit_rule_counts`) in step: the rows of
+ * `replaced` are deleted (their obligations leave the counts in the same statement), then
+ * `rows` are inserted and their
  * obligations enter the counts. The one write path of the projector's tail, its catch-up
  * pass and the calendar and policy applies.
  */

@@ -17,6 +17,11 @@ import {
 import { assess, codes, given, statusOf, type History } from './test-builders';
 
 const cal: WorkCalendar = createCalendar(builtInYears());
+/** An agreed annual late-interest rate of up to 8 decimals, or none (the statutory rate). */
+const agreedRate = fc.option(
+  fc.integer({ min: 0, max: 100_000_000 }).map((n) => `0.${String(n).padStart(8, '0')}`),
+  { nil: null },
+);
 
 /** An SME contract of a unit in `region` (Beijing: the national layer only). */
 function sme(
@@ -199,10 +204,7 @@ describe('SME payment (SPEC §7, 保障中小企业款项支付条例)', () => {
       deadline: fc.integer({ min: 0, max: 60 }),
       asOf: fc.integer({ min: 0, max: 200 }),
       cancel: fc.option(fc.integer({ min: 0, max: 200 }), { nil: undefined }),
-      rate: fc.option(
-        fc.integer({ min: 0, max: 100_000_000 }).map((n) => `0.${String(n).padStart(8, '0')}`),
-        { nil: null },
-      ),
+      rate: agreedRate,
       pays: fc.array(
         fc.record({
           day: fc.integer({ min: 0, max: 220 }),
@@ -245,10 +247,7 @@ describe('SME payment (SPEC §7, 保障中小企业款项支付条例)', () => {
       owed: fc.bigInt({ min: 0n, max: 10_000_000_000n }),
       deadline: fc.integer({ min: 0, max: 60 }),
       cancel: fc.option(fc.integer({ min: 0, max: 200 }), { nil: undefined }),
-      rate: fc.option(
-        fc.integer({ min: 0, max: 100_000_000 }).map((n) => `0.${String(n).padStart(8, '0')}`),
-        { nil: null },
-      ),
+      rate: agreedRate,
       pays: fc.array(
         fc.record({
           day: fc.integer({ min: -20, max: 220 }),

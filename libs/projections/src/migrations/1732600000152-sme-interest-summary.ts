@@ -6,7 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * and amount on the obligation (`interest_final_on`, `interest_final_fen`) and their sum per
  * unit, region, rule and final status in `unit_rule_counts.interest_fen`, so that the overview
  * and a unit's compliance compute one by one only the obligations not final on T (the partial
- * indexes `obligations_sme_interest_idx`, `obligations_unit_sme_interest_idx`). The same as `readModelDdl` creates.
+ * indexes `obligations_sme_interest_idx`, `obligations_unit_sme_interest_idx`). The same as
+ * `readModelDdl` creates.
  *
  * Rows projected before this migration keep NULL (and add 0 to the summary): the queries
  * compute them one by one, with the same figures, until a rebuild or the contract's next
