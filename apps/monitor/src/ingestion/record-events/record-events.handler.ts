@@ -23,13 +23,11 @@ import {
 import { Clock, ServiceUnavailable, backoffMs } from '@app/platform';
 import { DecisionStateCache } from './decision-state-cache';
 import { IngestionMetrics } from './ingestion-metrics';
-import { yieldToEventLoop } from './json-body';
+import { WorkSlice } from './json-body';
 import { RecordEventsCommand, type IngestItem, type IngestOutcome } from './record-events.command';
 
 /** Rounds of reload-and-retry for streams that lost an optimistic-concurrency race. */
 const MAX_ROUNDS = 20;
-/** Events validated between two yields to the event loop (a 1,000-event body must not stall it). */
-const PARSE_SLICE = 100;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -153,8 +151,10 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
     const pending: Pending[] = [];
     const rejections: RejectedEventRow[] = [];
     const seen = new Set<string>();
+    // a 1,000-event body must not stall the event loop: yield every few milliseconds of work
+    const slice = new WorkSlice();
     for (let k = 0; k < indices.length; k++) {
-      if (k > 0 && k % PARSE_SLICE === 0) await yieldToEventLoop();
+      if (slice.due()) await slice.yield();
       const index = indices[k];
       const item = items[index];
       const parsed = parseEnvelope(item.raw, now);
