@@ -3,7 +3,7 @@ import { SystemClock } from '@app/platform';
 import { RecordEventsCommand } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
 import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
 import { generateEvents, type Envelope } from '../generator';
-import { copyEvents, eventCopyParts } from './ingest';
+import { asReceived, copyEvents, eventCopyParts } from './ingest';
 import { checkpoint, migrate, pool, sql, type BenchCluster } from './pg';
 import { fmt, table, timestamp, writeResults } from './report';
 
@@ -75,7 +75,7 @@ export async function runGrowth(
     while (events < window) {
       const chunk = take(Math.min(50_000, window - events));
       if (chunk.length === 0) break;
-      const items = chunk.map((raw) => ({ raw, source }));
+      const items = asReceived(chunk, source);
       const t0 = performance.now();
       for (let i = 0; i < items.length; i += 1000) {
         const outcomes = await handler.execute(new RecordEventsCommand(items.slice(i, i + 1000)));

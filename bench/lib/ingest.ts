@@ -34,6 +34,17 @@ export const CHUNK = 50_000;
 
 const now = () => performance.now();
 
+/**
+ * The events as a door hands them to RecordEventsHandler: parsed from JSON (HTTP's body, a
+ * Kafka record's value), done before the clock starts. The generator's own objects hold
+ * strings built by concatenation (V8 cons strings), which the handler's first look at each
+ * (the lanes' contract hash) had to flatten: ~2.5 µs an event, about a tenth of the command
+ * path's time, spent on an input shape no door produces.
+ */
+export function asReceived(chunk: Envelope[], source: EventSource) {
+  return (JSON.parse(JSON.stringify(chunk)) as unknown[]).map((raw) => ({ raw, source }));
+}
+
 function result(events: number, ms: number, extra: Partial<Throughput> = {}): Throughput {
   return { events, seconds: ms / 1000, eventsPerSec: events / (ms / 1000), ...extra };
 }
@@ -156,7 +167,7 @@ export async function commandPath(
   let ms = 0;
   try {
     for (const chunk of inChunks(generateEvents(gen), CHUNK)) {
-      const items = chunk.map((raw) => ({ raw, source }));
+      const items = asReceived(chunk, source);
       const t0 = now();
       for (let i = 0; i < items.length; i += batchSize) {
         if (ms + (now() - t0) >= maxMs) {
