@@ -87,6 +87,7 @@ describe('/metrics (e2e)', () => {
       expect.objectContaining({
         http_request_duration_seconds: 'histogram',
         ingestion_events_total: 'counter',
+        ingestion_append_conflicts_total: 'counter',
         projector_state: 'gauge',
         projector_position: 'gauge',
         projector_lag_events: 'gauge',

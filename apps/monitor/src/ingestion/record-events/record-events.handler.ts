@@ -21,6 +21,7 @@ import {
   type StreamAppend,
 } from '@app/event-store';
 import { Clock, ServiceUnavailable, backoffMs } from '@app/platform';
+import { ContractQueue } from './contract-queue';
 import { DecisionStateCache } from './decision-state-cache';
 import { IngestionMetrics } from './ingestion-metrics';
 import { WorkSlice } from './json-body';
@@ -100,14 +101,15 @@ interface RoundResult {
 /**
  * RecordEventsCommand, in named steps, per lane of disjoint contracts (lanes(): two for a large
  * batch; parsed one after the other, then recorded concurrently): parse (validate, drop
- * repeats within the batch) →
- * rounds of [decision states (remembered, else loaded) → decideBatch (pure, in libs/domain)
+ * repeats within the batch) → in turn with this instance's other commands on the same
+ * contracts (ContractQueue) → rounds of [decision states (remembered, else loaded) → decideBatch (pure, in libs/domain)
  * → one COPY of the accepted events + keep the rejections], one transaction each, until a
  * round commits (a lost race rolls the round back; the next reloads) → outcomes in batch order.
  */
 @CommandHandler(RecordEventsCommand)
 export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand> {
   private readonly logger = new Logger(RecordEventsHandler.name);
+  private readonly queue = new ContractQueue();
 
   constructor(
     private readonly store: PgEventStore,
@@ -128,14 +130,28 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
       // work, which gains nothing from overlapping lanes, and two lanes at once doubled the
       // live memory and the event loop's longest stall (hostile-input's 59 MB body).
       for (const { pending, rejections } of parsed)
-        await this.record(cmd.origin, pending, rejections, outcomes);
+        await this.inTurn(pending, () => this.record(cmd.origin, pending, rejections, outcomes));
     } else {
       await Promise.all(
-        parsed.map(({ pending }) => this.record(cmd.origin, pending, [], outcomes)),
+        parsed.map(({ pending }) =>
+          this.inTurn(pending, () => this.record(cmd.origin, pending, [], outcomes)),
+        ),
       );
     }
     this.metrics?.record(cmd.items, outcomes);
     return outcomes;
+  }
+
+  /**
+   * Runs `task` once the commands of this instance that started recording earlier on any of
+   * `pending`'s contracts have finished (ContractQueue): it then decides on the states they
+   * committed instead of racing them on the same versions.
+   */
+  private inTurn(pending: Pending[], task: () => Promise<void>): Promise<void> {
+    return this.queue.run(
+      pending.map((p) => p.contractId),
+      task,
+    );
   }
 
   /**
@@ -292,6 +308,13 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
           !isTransientConflict(err)
         )
           throw err;
+        this.metrics?.conflict(
+          err instanceof StreamVersionConflict
+            ? 'stream_version'
+            : err instanceof DuplicateEventIdRace
+              ? 'event_id'
+              : 'transient',
+        );
         this.logger.debug(
           `round ${round}: lost a race (${(err as Error).message.slice(0, 80)}), retrying`,
         );
