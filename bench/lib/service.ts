@@ -78,7 +78,10 @@ export async function startService(
 ): Promise<ServiceProcess> {
   buildOnce();
   const port = await freePort();
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, MAIN], {
+  // BENCH_SERVICE_NODE_FLAGS: extra flags for the service's node, e.g. a CPU profile of the
+  // HTTP or Kafka door: "--cpu-prof --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS refuses --cpu-prof)
+  const extra = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...extra, MAIN], {
     cwd: ROOT,
     env: { ...process.env, ...benchServiceEnv(), HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
