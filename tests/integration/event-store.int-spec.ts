@@ -297,6 +297,61 @@ describe('PostgreSQL event store', () => {
     });
   });
 
+  describe('(e2) decisions on a history read from the store (no remembered state)', () => {
+    it('every identity kind, from the fields loaded for its type: repeats refused, others accepted', async () => {
+      const id = 'C-LOADED-1';
+      const exemption = (rule: string, key?: string) => ({
+        ...ev.filed(id, '2021-09-30'),
+        type: 'ObligationExempted',
+        data: { rule, ...(key ? { key } : {}), reason: '正当理由' },
+      });
+      const first = [
+        ev.award(id, '2021-09-13'),
+        ev.signed(id, '2021-09-20'),
+        ev.accepted(id, '2021-09-25', false),
+        ev.accepted(id, '2021-09-26'),
+        ev.invoice(id, '2021-09-27', 'FP-1', '10.00'),
+        ev.payment(id, '2021-09-28', 'PAY-1', '10.00'),
+        exemption('smePayment', 'payment:FP-1'),
+        exemption('signing'),
+      ];
+      const retractedInvoice = ev.invoice(id, '2021-09-27', 'FP-2', '10.00');
+      first.push(retractedInvoice, ev.retracted(id, '2021-09-29', retractedInvoice.eventId));
+      const stored = await handler.execute(new RecordEventsCommand(items(first), 'inspector'));
+      expect(stored.map((o) => o.status)).toEqual(first.map(() => 'accepted'));
+
+      // another instance (empty memory): it reads the history with DECISION_FIELDS
+      const fresh = new RecordEventsHandler(store, clock);
+      const second = [
+        ev.signed(id, '2021-10-01'), // singleton
+        ev.accepted(id, '2021-10-02'), // a passed acceptance exists
+        ev.accepted(id, '2021-10-02', false), // failed ones may repeat
+        ev.invoice(id, '2021-10-03', 'FP-1', '10.00'),
+        ev.invoice(id, '2021-10-03', 'FP-2', '10.00'), // its holder was retracted
+        ev.payment(id, '2021-10-04', 'PAY-1', '10.00'),
+        ev.payment(id, '2021-10-04', 'PAY-2', '10.00'),
+        exemption('smePayment', 'payment:FP-1'),
+        exemption('smePayment', 'payment:FP-3'),
+        exemption('signing'),
+        ev.retracted(id, '2021-10-05', retractedInvoice.eventId), // already retracted
+      ];
+      const out = await fresh.execute(new RecordEventsCommand(items(second), 'inspector'));
+      expect(out.map((o) => o.code ?? o.status)).toEqual([
+        'CONTRACT.ALREADY_SIGNED',
+        'CONTRACT.ALREADY_ACCEPTED',
+        'accepted',
+        'CONTRACT.INVOICE_ALREADY_RECEIVED',
+        'accepted',
+        'CONTRACT.PAYMENT_ALREADY_RECORDED',
+        'accepted',
+        'CONTRACT.ALREADY_EXEMPTED',
+        'accepted',
+        'CONTRACT.ALREADY_EXEMPTED',
+        'CONTRACT.EVENT_ALREADY_RETRACTED',
+      ]);
+    });
+  });
+
   describe('(f) lanes of a large batch', () => {
     it('decide as one batch would: order per contract, repeats of an eventId in batch order', async () => {
       const envs: Envelope[] = [];

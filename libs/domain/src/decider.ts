@@ -43,17 +43,18 @@ export interface DecisionState {
 }
 
 /**
- * The only `data` fields the decider reads (identity, retraction target, exemption): a store
- * loading a stream's history for it need not load the rest.
+ * The only `data` fields the decider reads, by event type (identityOf, the retraction target):
+ * a store loading a stream's history for it need not load the rest, nor any field of the
+ * other types. Extracting one field of the types that have one, instead of the six names of
+ * every event, took the history read of ~1,000 contracts from 25 to 18 ms (1.6 M events).
  */
-export const DECISION_FIELDS = [
-  'passed',
-  'invoiceNo',
-  'paymentId',
-  'retractedEventId',
-  'rule',
-  'key',
-] as const;
+export const DECISION_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  AcceptanceCompleted: ['passed'],
+  InvoiceReceived: ['invoiceNo'],
+  PaymentMade: ['paymentId'],
+  ObligationExempted: ['key', 'rule'],
+  EventRetracted: ['retractedEventId'],
+};
 
 /** What the caller knows beyond the stream: events stored in OTHER contracts' streams. */
 export interface DecideContext {

@@ -160,13 +160,14 @@ export class PgEventStore {
   }
 
   /**
-   * The history of several streams in one query, in stream order: of `data` only the named
-   * fields (the decider names what it reads), and the platform of each stream's first event.
+   * The history of several streams in one query, in stream order: of `data` only the fields
+   * named for the event's type (the decider names what it reads; `{}` for the other types),
+   * and the platform of each stream's first event.
    */
   async loadStreams(
     c: Sql,
     streamIds: string[],
-    fields: readonly string[],
+    fields: Readonly<Record<string, readonly string[]>>,
   ): Promise<StreamHistoryRow[]> {
     if (streamIds.length === 0) return [];
     const { rows } = await this.q<{
@@ -185,7 +186,7 @@ export class PgEventStore {
       // flattened into a join that the planner could again plan as a scan.
       `SELECT e.stream_id, e.stream_version, e.event_id::text, e.type,
               CASE WHEN e.stream_version = 1 THEN e.metadata->'source'->>'platformId' END AS platform_id,
-              ${fieldsSql(fields, 'e.data')} AS data
+              ${fieldsByTypeSql(fields, 'e')} AS data
          FROM unnest($1::text[]) AS s(id)
          CROSS JOIN LATERAL (SELECT * FROM events WHERE events.stream_id = s.id ORDER BY events.stream_version) e
         ORDER BY e.stream_id, e.stream_version`,
@@ -433,20 +434,28 @@ export class PgEventStore {
   }
 }
 
-const fieldSqlCache = new Map<string, string>();
+const fieldSqlCache = new WeakMap<object, string>();
+const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-/** `jsonb_strip_nulls(jsonb_build_object('f', data->'f', …))` for field names of ours. */
-function fieldsSql(fields: readonly string[], data = 'data'): string {
-  const key = `${data}:${fields.join(',')}`;
-  let sql = fieldSqlCache.get(key);
+/**
+ * `CASE e.type WHEN 'T' THEN jsonb_strip_nulls(jsonb_build_object('f', e.data->'f', …)) …
+ * ELSE '{}' END` for type and field names of ours (checked: they are spliced into the SQL).
+ */
+function fieldsByTypeSql(fields: Readonly<Record<string, readonly string[]>>, e: string): string {
+  let sql = fieldSqlCache.get(fields);
   if (sql === undefined) {
-    for (const f of fields)
-      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(f)) throw new Error(`not a field name: ${f}`);
+    const branches = Object.entries(fields)
+      .filter(([, names]) => names.length > 0)
+      .map(([type, names]) => {
+        for (const n of [type, ...names]) if (!NAME.test(n)) throw new Error(`not a name: ${n}`);
+        const pairs = names.map((f) => `'${f}', ${e}.data->'${f}'`).join(', ');
+        return `WHEN '${type}' THEN jsonb_strip_nulls(jsonb_build_object(${pairs}))`;
+      });
     sql =
-      fields.length === 0
+      branches.length === 0
         ? `'{}'::jsonb`
-        : `jsonb_strip_nulls(jsonb_build_object(${fields.map((f) => `'${f}', ${data}->'${f}'`).join(', ')}))`;
-    fieldSqlCache.set(key, sql);
+        : `CASE ${e}.type ${branches.join(' ')} ELSE '{}'::jsonb END`;
+    fieldSqlCache.set(fields, sql);
   }
   return sql;
 }
