@@ -432,9 +432,9 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
   }
 
   /**
-   * The decision state of every contract the events touch: a copy of the remembered one
-   * (the caller's working state; it replaces the remembered one only once committed), else
-   * folded from the stored history. `remembered`: the contracts whose state was not read now.
+   * The decision state of every contract the events touch: the remembered one, taken from
+   * the cache (the caller's working state; it goes back only once committed, a failed or
+   * abandoned round just drops it), else folded from the stored history. `remembered`: the contracts whose state was not read now.
    */
   private async statesOf(
     c: Sql,
@@ -447,9 +447,9 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
     for (const p of pending) {
       const id = p.contractId;
       if (states.has(id)) continue;
-      const known = reload ? undefined : this.states.get(id);
+      const known = reload ? undefined : this.states.take(id);
       if (known) {
-        states.set(id, known); // already the caller's copy (DecisionStateCache.get unpacks anew)
+        states.set(id, known); // taken: this round's to advance; given back only once committed
         remembered.add(id);
       } else {
         states.set(id, emptyDecisionState());
