@@ -102,8 +102,9 @@ interface RoundResult {
  * RecordEventsCommand, in named steps, per lane of disjoint contracts (lanes(): two for a large
  * batch; parsed one after the other, then recorded concurrently): parse (validate, drop
  * repeats within the batch) → in turn with this instance's other commands on the same
- * contracts (ContractQueue) → rounds of [decision states (remembered, else loaded) → decideBatch (pure, in libs/domain)
- * → one COPY of the accepted events + keep the rejections], one transaction each, until a
+ * contracts (ContractQueue) → rounds of [decision states (remembered, else loaded) →
+ * decideBatch (pure, in libs/domain) → one COPY of the accepted events + keep the
+ * rejections], one transaction each, until a
  * round commits (a lost race rolls the round back; the next reloads) → outcomes in batch order.
  */
 @CommandHandler(RecordEventsCommand)
@@ -434,7 +435,8 @@ export class RecordEventsHandler implements ICommandHandler<RecordEventsCommand>
   /**
    * The decision state of every contract the events touch: the remembered one, taken from
    * the cache (the caller's working state; it goes back only once committed, a failed or
-   * abandoned round just drops it), else folded from the stored history. `remembered`: the contracts whose state was not read now.
+   * abandoned round just drops it), else folded from the stored history. `remembered`: the
+   * contracts whose state was not read now.
    */
   private async statesOf(
     c: Sql,
