@@ -89,26 +89,42 @@ describe('PostgreSQL event store', () => {
       expect(await count(`SELECT count(*) n FROM events WHERE stream_id = 'C-A1'`)).toBe(2);
     });
 
-    it('lets one writer win and the other retry: every event stored, versions contiguous', async () => {
-      const contract = 'C-A2';
+    /**
+     * An awarded contract, then 12 concurrent requests with two invoices each (INV-i-a,
+     * INV-i-b), request i to `instance(i)`: every outcome, the statements the requests sent,
+     * and the stored events in version order.
+     */
+    const twelveConcurrentRequests = async (
+      contract: string,
+      instance: (i: number) => RecordEventsHandler,
+    ) => {
       await handler.execute(new RecordEventsCommand(items([ev.award(contract, '2021-09-13')])));
-      // 12 concurrent requests, each with two invoices for the same contract, each to an
-      // instance of its own (one instance orders its own writes to a contract: ContractQueue)
       const batches = Array.from({ length: 12 }, (_, i) => [
         ev.invoice(contract, '2021-10-01', `INV-${i}-a`, '10.00'),
         ev.invoice(contract, '2021-10-02', `INV-${i}-b`, '20.00'),
       ]);
-      const instances = batches.map(() => new RecordEventsHandler(store, clock));
       const before = statements.n;
       const results = await Promise.all(
-        batches.map((b, i) => instances[i].execute(new RecordEventsCommand(items(b)))),
+        batches.map((b, i) => instance(i).execute(new RecordEventsCommand(items(b)))),
       );
       const used = statements.n - before; // the checks below send statements of their own
-      expect(results.flat().every((o) => o.status === 'accepted')).toBe(true);
-      const { rows } = await pool.query(
+      const { rows } = await pool.query<{ stream_version: number; inv: string | null }>(
         `SELECT stream_version, data->>'invoiceNo' AS inv FROM events WHERE stream_id = $1 ORDER BY stream_version`,
         [contract],
       );
+      return { outcomes: results.flat(), used, rows };
+    };
+
+    it('lets one writer win and the other retry: every event stored, versions contiguous', async () => {
+      const contract = 'C-A2';
+      // each request to an instance of its own (one instance orders its own writes to a
+      // contract: ContractQueue)
+      const instances = Array.from({ length: 12 }, () => new RecordEventsHandler(store, clock));
+      const { outcomes, used, rows } = await twelveConcurrentRequests(
+        contract,
+        (i) => instances[i],
+      );
+      expect(outcomes.every((o) => o.status === 'accepted')).toBe(true);
       expect(rows.map((r) => r.stream_version)).toEqual(
         Array.from({ length: 25 }, (_, i) => i + 1),
       );
@@ -125,27 +141,13 @@ describe('PostgreSQL event store', () => {
     });
 
     it('one instance decides its concurrent requests on a contract in turn: no round lost', async () => {
-      const contract = 'C-A3';
-      await handler.execute(new RecordEventsCommand(items([ev.award(contract, '2021-09-13')])));
-      const batches = Array.from({ length: 12 }, (_, i) => [
-        ev.invoice(contract, '2021-10-01', `INV-${i}-a`, '10.00'),
-        ev.invoice(contract, '2021-10-02', `INV-${i}-b`, '20.00'),
-      ]);
-      const before = statements.n;
-      const results = await Promise.all(
-        batches.map((b) => handler.execute(new RecordEventsCommand(items(b)))),
-      );
-      const used = statements.n - before;
-      expect(results.flat().every((o) => o.status === 'accepted')).toBe(true);
-      const { rows } = await pool.query(
-        `SELECT stream_version, data->>'invoiceNo' AS inv FROM events WHERE stream_id = $1 ORDER BY stream_version`,
-        [contract],
-      );
+      const { outcomes, used, rows } = await twelveConcurrentRequests('C-A3', () => handler);
+      expect(outcomes.every((o) => o.status === 'accepted')).toBe(true);
       // in the order the requests arrived, each one round on the remembered state:
       // BEGIN, COPY, COMMIT
       expect(rows.map((r) => r.inv)).toEqual([
         null,
-        ...batches.flatMap((_, i) => [`INV-${i}-a`, `INV-${i}-b`]),
+        ...Array.from({ length: 12 }, (_, i) => [`INV-${i}-a`, `INV-${i}-b`]).flat(),
       ]);
       expect(used).toBe(12 * 3);
     });

@@ -5,12 +5,9 @@
  * (`ingestion_append_conflicts_total` does not move). Other instances are still caught by the
  * unique keys (tests/integration/event-store.int-spec.ts, multi-instance suites).
  */
-import { Client } from 'pg';
 import request from 'supertest';
 import { ev, type Envelope } from '@app/testing';
-import { auth } from '../../support/auth';
-import { startTestApp, type TestApp } from '../../support/test-app';
-import { cid } from './support';
+import { cid, ingestionApp } from './support';
 
 const CONTRACTS = 80;
 const REQUESTS = 8;
@@ -41,18 +38,7 @@ async function conflicts(url: string): Promise<number> {
 }
 
 describe('concurrent requests on the same contracts (e2e)', () => {
-  let t: TestApp;
-  let db: Client;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-    db = new Client({ connectionString: t.db.url });
-    await db.connect();
-  });
-  afterAll(async () => {
-    await db?.end();
-    await t?.close();
-  });
+  const app = ingestionApp();
 
   it(`${REQUESTS} requests at once, interleaving ${CONTRACTS} contracts: all stored once, in turn, no lost round`, async () => {
     const ids = Array.from({ length: CONTRACTS }, () => cid('CONC'));
@@ -61,15 +47,10 @@ describe('concurrent requests on the same contracts (e2e)', () => {
     const feed: Envelope[] = [];
     for (let k = 0; k < histories[0].length; k++) for (const h of histories) feed.push(h[k]);
     const size = feed.length / REQUESTS;
-    const before = await conflicts(t.url);
+    const before = await conflicts(app.url());
 
     const answers = await Promise.all(
-      Array.from({ length: REQUESTS }, (_, r) =>
-        request(t.url)
-          .post('/v1/events')
-          .set(auth('platform'))
-          .send(feed.slice(r * size, (r + 1) * size)),
-      ),
+      Array.from({ length: REQUESTS }, (_, r) => app.post(feed.slice(r * size, (r + 1) * size))),
     );
 
     for (const a of answers) {
@@ -77,13 +58,13 @@ describe('concurrent requests on the same contracts (e2e)', () => {
       const statuses = (a.body.results as Array<{ status: string }>).map((x) => x.status);
       expect(new Set(statuses)).toEqual(new Set(['accepted']));
     }
-    const stored = await db.query<{ stream_id: string; n: number; max: number }>(
+    const stored = await app.db().query<{ stream_id: string; n: number; max: number }>(
       `SELECT stream_id, count(*)::int AS n, max(stream_version)::int AS max
          FROM events WHERE stream_id = ANY($1) GROUP BY stream_id`,
       [ids],
     );
     expect(stored.rows).toHaveLength(CONTRACTS);
     for (const row of stored.rows) expect({ n: row.n, max: row.max }).toEqual({ n: 24, max: 24 });
-    expect((await conflicts(t.url)) - before).toBe(0);
+    expect((await conflicts(app.url())) - before).toBe(0);
   });
 });

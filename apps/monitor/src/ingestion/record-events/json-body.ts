@@ -12,7 +12,7 @@ const SLICE_MS = 10;
 export type JsonBody = { ok: true; value: unknown } | { ok: false; message: string };
 
 /** Lets other callbacks (other requests, /health) run before the next slice of work. */
-export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Measures a stretch of synchronous work: `due()` once {@link SLICE_MS} have passed since the
