@@ -1,10 +1,12 @@
 /**
  * The read pool of the query endpoints, on a real PostgreSQL: read-only sessions, bounded by
- * statement_timeout, JIT off; and a cancelled statement becomes 503 QUERY.TIMEOUT.
+ * statement_timeout, JIT off; a cancelled statement becomes 503 QUERY.TIMEOUT; its lookups run
+ * as named prepared statements, which survive a migration that changes their result columns.
  */
 import type { ArgumentsHost } from '@nestjs/common';
 import { AllExceptionsFilter, ReadPool } from '@app/platform';
 import { createTestDatabase, type TestDatabase } from '@app/testing';
+import { Client } from 'pg';
 
 describe('ReadPool (real PostgreSQL)', () => {
   let db: TestDatabase;
@@ -69,5 +71,44 @@ describe('ReadPool (real PostgreSQL)', () => {
       body: { statusCode: 503, code: 'QUERY.TIMEOUT', correlationId: 'c-1' },
       headers: { 'retry-after': expect.stringMatching(/^\d+$/) },
     });
+  });
+
+  it('runs lookups as named prepared statements, parsed once per connection, still right after a migration changes their result columns', async () => {
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    const one = new ReadPool(db.url, 1, 300); // one connection: its session's statements can be listed
+    try {
+      await admin.query('CREATE TABLE prep_t (id int PRIMARY KEY, a text)');
+      await admin.query("INSERT INTO prep_t VALUES (1, 'x'), (2, 'y')");
+      const text = 'SELECT t.* FROM prep_t t WHERE t.id = $1';
+      const preparedHere = async () =>
+        (
+          await one.pool.query<{ name: string; statement: string }>(
+            `SELECT name, statement FROM pg_prepared_statements WHERE statement LIKE '%prep_t%' AND statement NOT LIKE '%pg_prepared_statements%' ORDER BY prepare_time`,
+          )
+        ).rows;
+      for (const id of [1, 2, 1, 2]) {
+        const { rows } = await one.query(text, [id]);
+        expect(rows).toEqual([{ id, a: id === 1 ? 'x' : 'y' }]);
+      }
+      const before = await preparedHere();
+      expect(before).toEqual([{ name: expect.stringMatching(/^s_/), statement: text }]);
+      // a column added under the prepared statement: PostgreSQL refuses it with "cached plan
+      // must not change result type" (0A000); the statement is prepared again under a new name
+      // (only that one is left on the connection)
+      await admin.query("ALTER TABLE prep_t ADD COLUMN b text NOT NULL DEFAULT 'new'");
+      for (const id of [1, 2, 1, 2]) {
+        const { rows } = await one.query(text, [id]);
+        expect(rows).toEqual([{ id, a: id === 1 ? 'x' : 'y', b: 'new' }]);
+      }
+      const after = await preparedHere();
+      expect(after).toHaveLength(1);
+      expect(after[0]).toEqual({ name: expect.stringMatching(/^s_/), statement: text });
+      expect(after[0].name).not.toBe(before[0].name);
+    } finally {
+      await one.onApplicationShutdown();
+      await admin.query('DROP TABLE IF EXISTS prep_t');
+      await admin.end();
+    }
   });
 });

@@ -5,3 +5,4 @@ export * from './migrations/1732600000003-audit-keys';
 export * from './migrations';
 export * from './pg-errors';
 export * from './checkpoints';
+export * from './prepared';

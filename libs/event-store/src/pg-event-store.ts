@@ -1,4 +1,5 @@
 import { storableText, storableValue } from '@app/contracts';
+import { queryPrepared } from './prepared';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { types, type Pool, type PoolClient } from 'pg';
@@ -123,8 +124,9 @@ export class PgEventStore {
     c: Sql,
     text: string,
     values?: unknown[],
+    named = false,
   ): Promise<{ rows: T[]; rowCount: number | null }> {
-    const r = await c.query(text, values);
+    const r = named ? await queryPrepared(c, text, values) : await c.query(text, values);
     return { rows: r.rows as T[], rowCount: r.rowCount };
   }
 
@@ -405,7 +407,16 @@ export class PgEventStore {
    * The lean history of several streams for projections: no metadata, no recorded time,
    * business time as epoch milliseconds (no date parsing on the hot path).
    */
-  async readStreamFacts(c: Sql, streamIds: string[]): Promise<StreamFactRow[]> {
+  /**
+   * `prepare`: as a named prepared statement (planned once per connection), for the query
+   * endpoints' reads of one contract or a few; the projector's reads of thousands of streams
+   * are planned for their array each time.
+   */
+  async readStreamFacts(
+    c: Sql,
+    streamIds: string[],
+    opts: { prepare?: boolean } = {},
+  ): Promise<StreamFactRow[]> {
     if (streamIds.length === 0) return [];
     const { rows } = await this.q<{
       stream_id: string;
@@ -421,6 +432,7 @@ export class PgEventStore {
               (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_ms, data
          FROM events WHERE stream_id = ANY($1::text[]) ORDER BY events.stream_id, events.stream_version`,
       [streamIds],
+      opts.prepare === true,
     );
     return rows.map((r) => ({
       streamId: r.stream_id,

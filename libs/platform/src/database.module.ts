@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { PgEventStore, WRITE_POOL } from '@app/event-store';
-import { Pool, type PoolClient } from 'pg';
+import { PgEventStore, WRITE_POOL, queryPrepared } from '@app/event-store';
+import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { DataSource, type MixedList } from 'typeorm';
 
 export interface DatabaseOptions {
@@ -70,6 +70,18 @@ export class ReadPool implements OnApplicationShutdown {
         options: `${sessionOptions(idleInTransactionTimeoutMs)} -c statement_timeout=${Math.max(1, Math.floor(timeoutMs))} -c default_transaction_read_only=on`,
       }),
     );
+  }
+
+  /**
+   * A parameterised statement as a named prepared statement (`queryPrepared` of
+   * @app/event-store: parsed and planned once per connection, not at every request), for the
+   * endpoints' lookups. `text` must hold no values, only `$n` parameters.
+   */
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<QueryResult<R>> {
+    return queryPrepared<R>(this.pool, text, values);
   }
 
   private ended: Promise<void> | null = null;

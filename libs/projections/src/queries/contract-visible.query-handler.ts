@@ -12,7 +12,7 @@ export class ContractVisibleHandler implements IQueryHandler<ContractVisibleQuer
     if (!q.scope) return true;
     const values: unknown[] = [q.contractId];
     const where = scopeSql(q.scope, 'c', values);
-    const { rows } = await this.db.pool.query(
+    const { rows } = await this.db.query(
       `SELECT 1 FROM "${LIVE_SCHEMA}".contracts c WHERE c.contract_id = $1 AND ${where}`,
       values,
     );

@@ -35,7 +35,7 @@ export async function contractsAsOf(
   /** the applied policy layers (the prepayment target depends on them) */
   policies: readonly PolicyLayer[],
 ): Promise<Map<string, ContractAssessment>> {
-  const history = await store.readStreamFacts(c, [...versions.keys()]);
+  const history = await store.readStreamFacts(c, [...versions.keys()], { prepare: true });
   const facts = new Map<string, ReturnType<typeof toFact>[]>();
   for (const id of versions.keys()) facts.set(id, []);
   for (const e of history) {

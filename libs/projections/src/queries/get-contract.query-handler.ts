@@ -55,7 +55,7 @@ export class GetContractHandler implements IQueryHandler<GetContractQuery> {
   async execute(q: GetContractQuery): Promise<ContractView> {
     const params: unknown[] = [q.contractId];
     const scope = scopeSql(q.scope, 'c', params);
-    const { rows } = await this.db.pool.query<{ stream_version: number }>(
+    const { rows } = await this.db.query<{ stream_version: number }>(
       `SELECT c.stream_version FROM ${RM}.contracts c WHERE c.contract_id = $1 AND ${scope}`,
       params,
     );
@@ -71,7 +71,7 @@ export class GetContractHandler implements IQueryHandler<GetContractQuery> {
         this.calendar.current,
         await this.policies.applied(this.db.pool),
       ),
-      this.db.pool.query<ObligationStatusRow>(
+      this.db.query<ObligationStatusRow>(
         `SELECT o.*, ${st.columns} FROM ${RM}.obligations o ${st.lateral}
           WHERE o.contract_id = $1 AND o.started_on <= $2::date
           ORDER BY o.started_on, array_position($3::text[], o.rule), o.key`,

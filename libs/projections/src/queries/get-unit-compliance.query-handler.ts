@@ -58,7 +58,7 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
    */
   private async compute(q: GetUnitComplianceQuery): Promise<UnitComplianceView> {
     const v: unknown[] = [q.unitCode, q.asOf];
-    const { rows } = await this.db.pool.query<{
+    const { rows } = await this.db.query<{
       head: UnitHead;
       counts: Array<{ rule: string; status: string; n: number }>;
       interest: string;

@@ -13,7 +13,7 @@ export class ObligationExistsHandler implements IQueryHandler<ObligationExistsQu
   async execute(q: ObligationExistsQuery): Promise<boolean> {
     const values: unknown[] = [q.contractId, q.key];
     const scope = scopeSql(q.scope, 'c', values);
-    const { rows } = await this.db.pool.query(
+    const { rows } = await this.db.query(
       `SELECT 1 FROM ${RM}.contracts c
         WHERE c.contract_id = $1 AND ${scope}
           AND (EXISTS (SELECT 1 FROM ${RM}.obligations o WHERE o.contract_id = c.contract_id AND o.key = $2)

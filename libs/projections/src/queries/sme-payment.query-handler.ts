@@ -54,7 +54,7 @@ export class SmeOverdueReportHandler implements IQueryHandler<SmeOverdueReportQu
     ];
     if (q.region !== undefined) where.push(`o.region LIKE $${values.push(`${q.region}%`)}`);
     if (q.unit !== undefined) where.push(`o.unit_code = $${values.push(q.unit)}`);
-    const { rows } = await this.db.pool.query<{
+    const { rows } = await this.db.query<{
       unit_code: string;
       unit_name: string | null;
       region: string | null;
@@ -101,7 +101,7 @@ export class PaymentPerformanceHandler implements IQueryHandler<PaymentPerforman
 
   async execute(q: PaymentPerformanceQuery): Promise<PaymentPerformanceView> {
     const hv: unknown[] = [q.unitCode];
-    const head = await this.db.pool.query<{ unit_name: string | null }>(
+    const head = await this.db.query<{ unit_name: string | null }>(
       `SELECT (array_agg(c.unit_name ORDER BY c.awarded_on DESC NULLS LAST))[1] AS unit_name
          FROM ${RM}.contracts c WHERE c.unit_code = $1 AND ${scopeSql(q.scope, 'c', hv)}
        HAVING count(*) > 0`,
@@ -111,7 +111,7 @@ export class PaymentPerformanceHandler implements IQueryHandler<PaymentPerforman
     const scope = scopeSql(q.scope, 'c', values);
     if (!head.rows[0])
       throw new NotFoundError(`purchasing unit ${q.unitCode} not found`, 'UNIT.NOT_FOUND');
-    const { rows } = await this.db.pool.query<{
+    const { rows } = await this.db.query<{
       n: number;
       amount: string | null;
       days: string | null;

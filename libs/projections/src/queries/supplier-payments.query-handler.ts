@@ -37,7 +37,7 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
   async execute(q: GetSupplierPaymentsQuery): Promise<SupplierPaymentsView> {
     const cv: unknown[] = [q.creditCode];
     const scope = scopeSql(q.scope, 'c', cv);
-    const contracts = await this.db.pool.query<{ contract_id: string; stream_version: number }>(
+    const contracts = await this.db.query<{ contract_id: string; stream_version: number }>(
       `SELECT c.contract_id, c.stream_version FROM ${RM}.contracts c
         WHERE c.supplier_credit_code = $1 AND ${scope}
         ORDER BY c.awarded_on DESC NULLS LAST, c.contract_id`,
@@ -61,7 +61,7 @@ export class GetSupplierPaymentsHandler implements IQueryHandler<GetSupplierPaym
     const byId = new Map(mine.map((a) => [a.contractId, a]));
     const ids = mine.map((a) => a.contractId);
     const st = obligationStatusColumns('o', '$2::date');
-    const invoices = await this.db.pool.query(
+    const invoices = await this.db.query(
       `SELECT i.*, o.deadline, o.started_on AS o_started, o.fulfilled_on, o.working_day_rule, o.policy, o.source,
               ${st.columns},
               (SELECT coalesce(sum(a.amount_fen), 0) FROM ${RM}.allocations a
