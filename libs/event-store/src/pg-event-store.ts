@@ -446,6 +446,22 @@ export class PgEventStore {
   }
 }
 
+/**
+ * A scalar subquery: the lean history of stream `streamId` up to version `upTo` (SQL
+ * expressions of the enclosing query) as a json array of StreamFactRow objects in stream
+ * order, what readStreamFacts returns for one stream. For a query that reads a read-model row
+ * and the history it was computed from in one statement: one snapshot, one round trip.
+ */
+export function streamFactsJsonSql(streamId: string, upTo: string): string {
+  return `(SELECT coalesce(json_agg(json_build_object(
+             'streamId', sf.stream_id, 'streamVersion', sf.stream_version,
+             'eventId', sf.event_id::text, 'type', sf.type,
+             'globalPosition', sf.global_position::text,
+             'occurredAtMs', (extract(epoch FROM sf.occurred_at) * 1000)::float8,
+             'data', sf.data) ORDER BY sf.stream_version), '[]'::json)
+     FROM events sf WHERE sf.stream_id = ${streamId} AND sf.stream_version <= ${upTo})`;
+}
+
 const fieldSqlCache = new WeakMap<object, string>();
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 

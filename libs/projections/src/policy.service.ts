@@ -34,6 +34,9 @@ export interface PolicyApplyResult {
   contracts: number;
 }
 
+/** The applied layers' fingerprint as a scalar subquery (null: the built-in layers). */
+export const APPLIED_FINGERPRINT_SQL = '(SELECT applied_fingerprint FROM policy_state)';
+
 /** A layer change that cannot be applied: never stored. */
 export class PolicyRefused extends Error {
   constructor(readonly problem: PolicyProblem) {
@@ -164,16 +167,26 @@ export class PolicyService {
    * instance had applied yet).
    */
   async applied(c: Sql = this.pool): Promise<readonly PolicyLayer[]> {
-    const { rows } = await c.query<{ f: string | null }>(
-      'SELECT applied_fingerprint AS f FROM policy_state',
-    );
-    const f = rows[0]?.f ?? null;
+    const { rows } = await c.query<{ f: string | null }>(`SELECT ${APPLIED_FINGERPRINT_SQL} AS f`);
+    return this.appliedWith(rows[0]?.f ?? null, c);
+  }
+
+  /**
+   * `applied` with the fingerprint already read (APPLIED_FINGERPRINT_SQL as a column of the
+   * caller's own statement, saving a round trip): the layers are read only when this
+   * instance does not hold the ones of that fingerprint.
+   */
+  async appliedWith(f: string | null, c: Sql = this.pool): Promise<readonly PolicyLayer[]> {
     if (f === null) return BUILT_IN_POLICIES;
     if (this.appliedSet?.fingerprint !== f) {
-      const r = await c.query<{ layers: PolicyLayer[] }>(
-        'SELECT applied_layers AS layers FROM policy_state',
+      // the fingerprint read again with the layers: an apply in between must not leave newer
+      // layers cached under the older fingerprint
+      const r = await c.query<{ f: string | null; layers: PolicyLayer[] | null }>(
+        'SELECT applied_fingerprint AS f, applied_layers AS layers FROM policy_state',
       );
-      this.appliedSet = { fingerprint: f, layers: r.rows[0].layers };
+      const row = r.rows[0];
+      if (!row?.f || !row.layers) return BUILT_IN_POLICIES;
+      this.appliedSet = { fingerprint: row.f, layers: row.layers };
     }
     return this.appliedSet.layers;
   }

@@ -6,7 +6,7 @@ import {
   type PolicyLayer,
   type WorkCalendar,
 } from '@app/domain';
-import type { PgEventStore, Sql } from '@app/event-store';
+import type { PgEventStore, Sql, StreamFactRow } from '@app/event-store';
 import { factOfRow } from '../stream-fact';
 
 /**
@@ -36,6 +36,20 @@ export async function contractsAsOf(
   policies: readonly PolicyLayer[],
 ): Promise<Map<string, ContractAssessment>> {
   const history = await store.readStreamFacts(c, [...versions.keys()], { prepare: true });
+  return assessAsOf(history, versions, asOf, cal, policies);
+}
+
+/**
+ * contractsAsOf on histories already read (readStreamFacts' rows, in stream order; the rows
+ * past a contract's projected version are left out here).
+ */
+export function assessAsOf(
+  history: readonly StreamFactRow[],
+  versions: ReadonlyMap<string, number>,
+  asOf: BusinessDate,
+  cal: WorkCalendar,
+  policies: readonly PolicyLayer[],
+): Map<string, ContractAssessment> {
   const facts = new Map<string, ReturnType<typeof toFact>[]>();
   for (const id of versions.keys()) facts.set(id, []);
   for (const e of history) {

@@ -6,12 +6,12 @@ import {
   prepaymentStatusAsOf,
   smeLateInterestAsOf,
 } from '@app/domain';
-import { PgEventStore } from '@app/event-store';
+import { streamFactsJsonSql, type StreamFactRow } from '@app/event-store';
 import { NotFoundError, ReadPool } from '@app/platform';
 import { CalendarService } from '../calendar.service';
-import { PolicyService } from '../policy.service';
+import { APPLIED_FINGERPRINT_SQL, PolicyService } from '../policy.service';
 import { LIVE_SCHEMA } from '../read-model-ddl';
-import { contractsAsOf } from './contracts-as-of';
+import { assessAsOf } from './contracts-as-of';
 import { GetContractQuery, type ContractView, type ObligationView } from './get-contract.query';
 import { scopeSql } from './scope';
 import { obligationStatusColumns, type ObligationStatusRow } from './status-sql';
@@ -40,44 +40,47 @@ export function obligationView(r: ObligationStatusRow, asOf: string): Obligation
 /**
  * `GET /v1/contracts/{id}?asOf=`. The obligations come from the read model (their dates give
  * the status on any day, in SQL); the rest of the answer — stage, parties, amounts, prepayment
- * target, data-quality flags — from the contract's history up to `asOf` (`contractsAsOf`):
+ * target, data-quality flags — from the contract's history up to `asOf` (`assessAsOf`):
  * the read model holds only its final state.
  */
 @QueryHandler(GetContractQuery)
 export class GetContractHandler implements IQueryHandler<GetContractQuery> {
   constructor(
     private readonly db: ReadPool,
-    private readonly store: PgEventStore,
     private readonly calendar: CalendarService,
     private readonly policies: PolicyService,
   ) {}
 
   async execute(q: GetContractQuery): Promise<ContractView> {
-    const params: unknown[] = [q.contractId];
+    // one statement, so one snapshot and one round trip: the contract's row within the
+    // caller's scope, the applied policy layers' fingerprint, the history up to the version
+    // the row was computed from, and the obligations started by asOf with their status then
+    const params: unknown[] = [q.contractId, q.asOf, OBLIGATION_RULE_IDS];
     const scope = scopeSql(q.scope, 'c', params);
-    const { rows } = await this.db.query<{ stream_version: number }>(
-      `SELECT c.stream_version FROM ${RM}.contracts c WHERE c.contract_id = $1 AND ${scope}`,
+    const st = obligationStatusColumns('o', '$2::date');
+    const { rows } = await this.db.query<{
+      stream_version: number;
+      f: string | null;
+      history: StreamFactRow[];
+      obligations: ObligationStatusRow[];
+    }>(
+      `SELECT c.stream_version, ${APPLIED_FINGERPRINT_SQL} AS f,
+              ${streamFactsJsonSql('c.contract_id', 'c.stream_version')} AS history,
+              (SELECT coalesce(json_agg(x ORDER BY x.started_on, array_position($3::text[], x.rule), x.key), '[]'::json)
+                 FROM (SELECT o.*, ${st.columns} FROM ${RM}.obligations o ${st.lateral}
+                        WHERE o.contract_id = c.contract_id AND o.started_on <= $2::date) x) AS obligations
+         FROM ${RM}.contracts c WHERE c.contract_id = $1 AND ${scope}`,
       params,
     );
-    if (!rows[0])
-      throw new NotFoundError(`contract ${q.contractId} not found`, 'CONTRACT.NOT_FOUND');
-    const st = obligationStatusColumns('o', '$2::date');
-    const [assessed, obligations] = await Promise.all([
-      contractsAsOf(
-        this.db.pool,
-        this.store,
-        new Map([[q.contractId, rows[0].stream_version]]),
-        q.asOf,
-        this.calendar.current,
-        await this.policies.applied(this.db.pool),
-      ),
-      this.db.query<ObligationStatusRow>(
-        `SELECT o.*, ${st.columns} FROM ${RM}.obligations o ${st.lateral}
-          WHERE o.contract_id = $1 AND o.started_on <= $2::date
-          ORDER BY o.started_on, array_position($3::text[], o.rule), o.key`,
-        [q.contractId, q.asOf, OBLIGATION_RULE_IDS],
-      ),
-    ]);
+    const row = rows[0];
+    if (!row) throw new NotFoundError(`contract ${q.contractId} not found`, 'CONTRACT.NOT_FOUND');
+    const assessed = assessAsOf(
+      row.history,
+      new Map([[q.contractId, row.stream_version]]),
+      q.asOf,
+      this.calendar.current,
+      await this.policies.appliedWith(row.f, this.db.pool),
+    );
     const a = assessed.get(q.contractId)!;
     let prepayment: ContractView['prepayment'] = null;
     const p = a.prepayment && prepaymentStatusAsOf(a.prepayment, q.asOf);
@@ -125,7 +128,7 @@ export class GetContractHandler implements IQueryHandler<GetContractQuery> {
         : null,
       project: a.project ? { code: a.project.code, name: a.project.name ?? null } : null,
       amount: a.amountFen === undefined ? null : fenToYuan(a.amountFen),
-      obligations: obligations.rows.map((r) => {
+      obligations: row.obligations.map((r) => {
         const v = obligationView(r, q.asOf);
         return r.rule === 'smePayment' && interest !== null ? { ...v, lateInterest: interest } : v;
       }),
