@@ -150,10 +150,10 @@ function bool(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
-/** Reads and validates the environment. Throws ConfigError naming the variable. */
-/** See README: about 1.2 KB for a contract of ten events, so ~25,000 such contracts. */
+/** See README: about 2.5 KB for a contract of ten events, so ~13,000 such contracts. */
 export const DEFAULT_DECISION_CACHE_MB = 32;
 
+/** Reads and validates the environment. Throws ConfigError naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
