@@ -407,6 +407,38 @@ describe('compliance API (e2e)', () => {
     expect((await post('/v1/admin/projections/nope/rebuild', {})).status).toBe(404);
   });
 
+  it('sends a cached answer as the same JSON every time (content type, ETag) and a new one once the read model moves', async () => {
+    const U = 'U-500109-077';
+    await send([
+      ev.award('SHARED-1', '2026-11-02', {
+        unit: { code: U, name: '重庆市某区测试单位', region: '500109' },
+      }),
+    ]);
+    const path = `/v1/units?asOf=${TODAY}&pageSize=200`;
+    const first = await get(path);
+    const second = await get(path);
+    for (const r of [first, second]) {
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    }
+    expect(second.body).toEqual(first.body);
+    const etag = first.headers.get('etag');
+    expect(etag).toBeTruthy();
+    expect(second.headers.get('etag')).toBe(etag);
+    const mine = (b: { items: Array<{ unitCode: string; contracts: number }> }) =>
+      b.items.find((i) => i.unitCode === U);
+    expect(mine(first.body)).toMatchObject({ contracts: 1 });
+    // a second contract of the unit, projected: a new answer, not the kept text
+    await send([
+      ev.award('SHARED-2', '2026-11-03', {
+        unit: { code: U, name: '重庆市某区测试单位', region: '500109' },
+      }),
+    ]);
+    const third = await get(path);
+    expect(mine(third.body)).toMatchObject({ contracts: 2 });
+    expect(third.headers.get('etag')).not.toBe(etag);
+  });
+
   it('validates query parameters with stable codes', async () => {
     for (const q of [
       '/v1/violations?status=pending',

@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { EVENT_STORE_MIGRATIONS } from '@app/event-store';
 import {
@@ -7,6 +8,7 @@ import {
   Clock,
   DatabaseModule,
   MetricsModule,
+  SharedAnswerInterceptor,
   SystemClock,
   type AppConfig,
 } from '@app/platform';
@@ -43,6 +45,8 @@ class CoreModule {
         { provide: APP_CONFIG, useValue: opts.config },
         { provide: Clock, useValue: opts.clock ?? new SystemClock() },
         HealthIndicators,
+        // cached answers go out as their JSON text, made once (shareAnswer)
+        { provide: APP_INTERCEPTOR, useClass: SharedAnswerInterceptor },
       ],
       exports: [APP_CONFIG, Clock, HealthIndicators],
     };

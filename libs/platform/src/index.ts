@@ -11,3 +11,4 @@ export * from './http-input';
 export * from './codes';
 export * from './backoff';
 export * from './metrics';
+export * from './shared-answer';

@@ -38,7 +38,7 @@ interface Ranking {
    * contract counts: building a page's items from the ranked cells took about a quarter of
    * the service's CPU per cached request at large (profile in docs/benchmarks.md)
    */
-  pages: UnitRankingCache<UnitRankingItem[]>;
+  pages: UnitRankingCache<UnitRankingPage>;
 }
 
 /** Pages kept per ranking (page × page size); beyond it the least recently used is dropped. */
@@ -81,19 +81,18 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
     ]);
     const ranking = await this.cache.get(key, async () => ({
       units: await rankUnits(this.db.pool, q, await cheaperWay(this.db.pool, q.asOf)),
-      pages: new UnitRankingCache<UnitRankingItem[]>(PAGES_PER_RANKING),
+      pages: new UnitRankingCache<UnitRankingPage>(PAGES_PER_RANKING),
     }));
-    const items = ranking.pages.get(`${q.page}:${q.pageSize}`, () =>
-      this.pageItems(ranking.units, q),
-    );
-    return {
+    // the whole page is kept (asOf and sort are in the ranking's key), so that it goes out as
+    // the same shared answer every time
+    return ranking.pages.get(`${q.page}:${q.pageSize}`, async () => ({
       asOf: q.asOf,
       sort: q.sort,
       page: q.page,
       pageSize: q.pageSize,
       total: ranking.units.length,
-      items: await items,
-    };
+      items: await this.pageItems(ranking.units, q),
+    }));
   }
 
   /** The items of one page of a ranking, with the units' names, regions and contract counts. */
