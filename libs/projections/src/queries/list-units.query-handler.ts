@@ -43,6 +43,8 @@ interface Ranking {
 
 /** Pages kept per ranking (page × page size); beyond it the least recently used is dropped. */
 const PAGES_PER_RANKING = 256;
+/** characters of the pages' JSON texts one ranking keeps: 2 M (~4 MB; 16 rankings ~64 MB) */
+const PAGE_CHARS_PER_RANKING = 2_000_000;
 
 /** The two ways of counting a ranking (see `rankUnits`). */
 export type CountingWay = 'summary' | 'direct';
@@ -61,7 +63,8 @@ export type RankingFilter = Pick<ListUnitsQuery, 'asOf' | 'rule' | 'region' | 's
  */
 @QueryHandler(ListUnitsQuery)
 export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
-  private readonly cache = new UnitRankingCache<Ranking>(16);
+  /** the rankings (never sent as they are: not shared) */
+  private readonly cache = new UnitRankingCache<Ranking>(16, Infinity, false);
 
   constructor(private readonly db: ReadPool) {}
 
@@ -81,7 +84,7 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
     ]);
     const ranking = await this.cache.get(key, async () => ({
       units: await rankUnits(this.db.pool, q, await cheaperWay(this.db.pool, q.asOf)),
-      pages: new UnitRankingCache<UnitRankingPage>(PAGES_PER_RANKING),
+      pages: new UnitRankingCache<UnitRankingPage>(PAGES_PER_RANKING, PAGE_CHARS_PER_RANKING),
     }));
     // the whole page is kept (asOf and sort are in the ranking's key), so that it goes out as
     // the same shared answer every time

@@ -1,3 +1,4 @@
+import { sharedAnswerChars } from '@app/platform';
 import { UnitRankingCache } from './unit-ranking-cache';
 
 describe('UnitRankingCache', () => {
@@ -32,5 +33,50 @@ describe('UnitRankingCache', () => {
     await expect(cache.get('k', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
     await new Promise((r) => setImmediate(r));
     expect(await cache.get('k', () => Promise.resolve(7))).toBe(7);
+  });
+
+  it('keeps no more than maxChars of JSON text, least recently used out first, the newest always', async () => {
+    // each answer's JSON text is 12 characters: {"v":"xxxx"}
+    const cache = new UnitRankingCache<{ v: string }>(100, 30);
+    const computed: string[] = [];
+    const get = (k: string) =>
+      cache.get(k, () => {
+        computed.push(k);
+        return Promise.resolve({ v: k.repeat(4) });
+      });
+    await get('a');
+    await get('b'); // 24 characters: both kept
+    await get('a'); // a is now the most recent
+    await get('c'); // 36 > 30: drops b, the least recently used
+    await get('a');
+    await get('c');
+    await get('b');
+    expect(computed).toEqual(['a', 'b', 'c', 'b']);
+    // one answer larger than the budget is still kept (until the next one)
+    const big = new UnitRankingCache<{ v: string }>(100, 5);
+    let n = 0;
+    const compute = () => Promise.resolve({ v: String(++n) });
+    await big.get('x', compute);
+    await big.get('x', compute);
+    expect(n).toBe(1);
+  });
+
+  it('gives every answer its JSON text once, and the same object to every request', async () => {
+    const cache = new UnitRankingCache<{ items: number[] }>(4);
+    const answer = { items: [1, 2, 3] };
+    const first = await cache.get('k', () => Promise.resolve(answer));
+    expect(first).toBe(answer);
+    expect(await cache.get('k', () => Promise.resolve({ items: [] }))).toBe(answer);
+    expect(sharedAnswerChars(answer)).toBe(JSON.stringify(answer).length);
+  });
+
+  it('neither serialises nor counts what it keeps with share = false', async () => {
+    const cache = new UnitRankingCache<{ v: string }>(4, 1, false);
+    let n = 0;
+    const compute = () => Promise.resolve({ v: 'a much longer value than one character ' + ++n });
+    await cache.get('a', compute);
+    await cache.get('b', compute);
+    await cache.get('a', compute);
+    expect(n).toBe(2); // both kept: nothing counted against maxChars
   });
 });

@@ -1,18 +1,34 @@
-import { shareAnswer } from '@app/platform';
+import { shareAnswer, sharedAnswerChars } from '@app/platform';
+
+/**
+ * Characters of JSON text one cache keeps by default: 8 M (about 16 MB for text with Chinese
+ * names, twice that with the answers' objects).
+ */
+const DEFAULT_MAX_CHARS = 8_000_000;
 
 /**
  * Answers kept per key (the filter set, the caller's scope and the summary version they were
  * computed from: `summary_state.version`, moved by every projector write, so an entry never
  * outlives the state it counts): unit rankings, the overview, trends, regions, unit compliance,
  * violation pages. An answer is shared (shareAnswer of @app/platform): never changed once
- * computed, it goes out as its JSON text made once. The most recently used `max` are kept; a
- * computation that fails is forgotten, so the next request computes again. Concurrent
- * requests for one key share one computation.
+ * computed, it goes out as its JSON text made once. The most recently used `max` are kept,
+ * and no more than `maxChars` characters of their texts; a computation that fails is
+ * forgotten, so the next request computes again. Concurrent requests for one key share one
+ * computation.
  */
 export class UnitRankingCache<T> {
   private readonly entries = new Map<string, Promise<T>>();
+  /** the JSON text's length of each computed entry, and their sum */
+  private readonly sizes = new Map<string, number>();
+  private chars = 0;
 
-  constructor(private readonly max = 16) {}
+  constructor(
+    private readonly max = 16,
+    /** characters of JSON text kept at most (least recently used out first) */
+    private readonly maxChars = DEFAULT_MAX_CHARS,
+    /** false for values that are never an answer (kept, not serialised, not counted) */
+    private readonly share = true,
+  ) {}
 
   get(key: string, compute: () => Promise<T>): Promise<T> {
     let entry = this.entries.get(key);
@@ -20,11 +36,37 @@ export class UnitRankingCache<T> {
       this.entries.delete(key); // most recently used last
     } else {
       // shared: handed to every request for this key as it is (its JSON text made once)
-      entry = compute().then(shareAnswer);
-      entry.catch(() => this.entries.delete(key));
-      if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+      const made: Promise<T> = compute().then((value) => {
+        if (!this.share) return value;
+        if (this.entries.get(key) === made) {
+          const n = sharedAnswerChars(value);
+          this.sizes.set(key, n);
+          this.chars += n;
+          this.trim(key);
+        } else shareAnswer(value);
+        return value;
+      });
+      entry = made;
+      entry.catch(() => {
+        if (this.entries.get(key) === made) this.drop(key);
+      });
+      if (this.entries.size >= this.max) this.drop(this.entries.keys().next().value!);
     }
     this.entries.set(key, entry);
     return entry;
+  }
+
+  private drop(key: string): void {
+    this.entries.delete(key);
+    this.chars -= this.sizes.get(key) ?? 0;
+    this.sizes.delete(key);
+  }
+
+  /** Drops the least recently used computed entries, never `keep`, until within maxChars. */
+  private trim(keep: string): void {
+    for (const k of [...this.entries.keys()]) {
+      if (this.chars <= this.maxChars) return;
+      if (k !== keep && this.sizes.has(k)) this.drop(k);
+    }
   }
 }
