@@ -1,5 +1,6 @@
 import { catchUpToHead } from '../support/catch-up';
 import { creditCode, ev, type Envelope } from '@app/testing';
+import { get as httpGet } from 'node:http';
 import { Client } from 'pg';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { auth, authFor } from '../support/auth';
@@ -407,7 +408,7 @@ describe('compliance API (e2e)', () => {
     expect((await post('/v1/admin/projections/nope/rebuild', {})).status).toBe(404);
   });
 
-  it('sends a cached answer as the same JSON every time (content type, ETag) and a new one once the read model moves', async () => {
+  it('sends a cached answer as the same JSON every time (content type, ETag, 304) and a new one once the read model moves', async () => {
     const U = 'U-500109-077';
     await send([
       ev.award('SHARED-1', '2026-11-02', {
@@ -428,6 +429,21 @@ describe('compliance API (e2e)', () => {
     const mine = (b: { items: Array<{ unitCode: string; contracts: number }> }) =>
       b.items.find((i) => i.unitCode === U);
     expect(mine(first.body)).toMatchObject({ contracts: 1 });
+    // a conditional request for the same answer: 304 without a body (node:http, since fetch
+    // adds "cache-control: no-cache" to a request with If-None-Match, which asks for 200)
+    const cond = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpGet(
+        `${t.url}${path}`,
+        { headers: { ...authFor('GET', path), 'if-none-match': etag! } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        },
+      );
+      req.on('error', reject);
+    });
+    expect(cond).toEqual({ status: 304, body: '' });
     // a second contract of the unit, projected: a new answer, not the kept text
     await send([
       ev.award('SHARED-2', '2026-11-03', {
