@@ -406,8 +406,6 @@ export class PgEventStore {
   /**
    * The lean history of several streams for projections: no metadata, no recorded time,
    * business time as epoch milliseconds (no date parsing on the hot path).
-   */
-  /**
    * `prepare`: as a named prepared statement (planned once per connection), for the query
    * endpoints' reads of one contract or a few; the projector's reads of thousands of streams
    * are planned for their array each time.
