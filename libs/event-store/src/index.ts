@@ -6,3 +6,4 @@ export * from './migrations';
 export * from './pg-errors';
 export * from './checkpoints';
 export * from './prepared';
+export * from './copy-text';

@@ -1,9 +1,7 @@
 import { storableText, storableValue } from '@app/contracts';
 import { queryPrepared } from './prepared';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { types, type Pool, type PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { COPY_CHUNK_CHARS, copyIn, copyText } from './copy-text';
 import type { Checkpoint, NewEvent, RejectedEventRow, StoredEvent, StreamAppend } from './types';
 
 // Business dates are `YYYY-MM-DD` strings end to end: never let pg turn a `date` into a
@@ -58,23 +56,6 @@ export class StreamVersionConflict extends Error {}
 
 const COPY_EVENTS =
   'COPY events (stream_id, stream_version, event_id, type, schema_version, occurred_at, data, metadata) FROM STDIN';
-
-const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_SPECIAL_ALL = /[\\\t\n\r]/g;
-const COPY_ESCAPES: Record<string, string> = {
-  '\\': '\\\\',
-  '\t': '\\t',
-  '\n': '\\n',
-  '\r': '\\r',
-};
-
-/** Characters per piece of a COPY's text (below V8's large-object size even as UTF-16). */
-const COPY_CHUNK_CHARS = 32_000;
-
-/** A value in COPY's text format (backslash, tab, newline and carriage return escaped). */
-function copyText(s: string): string {
-  return COPY_SPECIAL.test(s) ? s.replace(COPY_SPECIAL_ALL, (ch) => COPY_ESCAPES[ch]) : s;
-}
 
 /** One `events` row in COPY text format (the columns of COPY_EVENTS). */
 export function eventCopyLine(streamId: string, version: number, e: NewEvent): string {
@@ -219,9 +200,7 @@ export class PgEventStore {
       .filter((a) => a.events.length > 0)
       .sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
     if (nonEmpty.length === 0) return;
-    // the COPY text in pieces of about COPY_CHUNK_CHARS: one string per batch (1-2 MB) would
-    // live in V8's large-object space until the next full collection; at thousands of events
-    // a second those strings, not live data, set the service's peak RSS
+    // the COPY text in pieces of about COPY_CHUNK_CHARS (see there: peak RSS)
     const chunks: string[] = [];
     let text = '';
     for (const a of nonEmpty)
@@ -234,7 +213,7 @@ export class PgEventStore {
       });
     if (text.length > 0) chunks.push(text);
     try {
-      await pipeline(Readable.from(chunks), c.query(copyFrom(COPY_EVENTS)));
+      await copyIn(c, COPY_EVENTS, chunks);
     } catch (err) {
       const e = err as { code?: string; constraint?: string };
       if (e.code === '23505' && e.constraint === 'events_event_id_key')

@@ -1,9 +1,8 @@
-import type { Sql } from '@app/event-store';
+import { COPY_CHUNK_CHARS, copyIn, copyText, type Sql } from '@app/event-store';
 
 /**
  * The columns the projector writes, with their PostgreSQL types (read-model-ddl.ts), in the
- * keys of rowsOf's rows. Each table is written with one `INSERT … SELECT FROM unnest` of one
- * typed array per column.
+ * keys of rowsOf's rows. Each table is written with one `COPY … FROM STDIN` (text format).
  */
 export const READ_MODEL_COLUMNS = {
   contracts: {
@@ -144,6 +143,36 @@ export async function replaceReadModels(
   await addCounts(c, q, rows.obligations as readonly ObligationCountKey[]);
 }
 
+/** A value of a column of this type in COPY's text format; null and undefined are NULL. */
+type Encode = (v: unknown) => string;
+
+const NULL = '\\N';
+
+const ENCODERS: Record<string, Encode> = {
+  text: (v) => (v === null || v === undefined ? NULL : copyText(v as string)),
+  boolean: (v) => (v === null || v === undefined ? NULL : v ? 't' : 'f'),
+  jsonb: (v) => (v === null || v === undefined ? NULL : copyText(JSON.stringify(v))),
+  // bigint (integer fen as a decimal string), integer, smallint, date (YYYY-MM-DD or
+  // 'infinity'), timestamptz (ISO 8601): no character COPY would read as special
+  other: (v) => (v === null || v === undefined ? NULL : (v as string | number).toString()),
+};
+
+/** Per table: each column's name and encoder, in column order. */
+const COPY_OF = Object.fromEntries(
+  Object.entries(READ_MODEL_COLUMNS).map(([table, columns]) => [
+    table,
+    {
+      names: Object.keys(columns),
+      encoders: Object.values(columns).map((type: string) => ENCODERS[type] ?? ENCODERS.other),
+    },
+  ]),
+) as Record<ReadModelTable, { names: string[]; encoders: Encode[] }>;
+
+/**
+ * Inserts `rows` into `table` with one COPY in the caller's transaction: per row, PostgreSQL
+ * parses one text line instead of one element of each of a statement's typed arrays, and the
+ * lines cost Node less than pg's encoding of those arrays (session 11, docs/benchmarks.md).
+ */
 async function insertRows(
   c: Sql,
   q: string,
@@ -151,20 +180,21 @@ async function insertRows(
   rows: readonly object[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  const columns = Object.entries(READ_MODEL_COLUMNS[table]);
-  const values = columns.map(([name, type]) => {
-    const out = new Array<unknown>(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const v = (rows[i] as Record<string, unknown>)[name];
-      out[i] = type === 'jsonb' && v !== null && v !== undefined ? JSON.stringify(v) : v;
+  const { names, encoders } = COPY_OF[table];
+  const pieces: string[] = [];
+  let text = '';
+  for (const row of rows) {
+    const r = row as Record<string, unknown>;
+    let line = encoders[0](r[names[0]]);
+    for (let i = 1; i < names.length; i++) line += '\t' + encoders[i](r[names[i]]);
+    text += line + '\n';
+    if (text.length >= COPY_CHUNK_CHARS) {
+      pieces.push(text);
+      text = '';
     }
-    return out;
-  });
-  await c.query(
-    `INSERT INTO ${q}.${table} (${columns.map(([n]) => n).join(', ')})
-     SELECT * FROM unnest(${columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})`,
-    values,
-  );
+  }
+  if (text.length > 0) pieces.push(text);
+  await copyIn(c, `COPY ${q}.${table} (${names.join(', ')}) FROM STDIN`, pieces);
 }
 
 const SEP = '\u0000'; // in no text PostgreSQL stores

@@ -1,0 +1,34 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Sql } from './pg-event-store';
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIAL_ALL = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+};
+
+/**
+ * Characters per piece of a COPY's text: one string per statement (megabytes) would live in
+ * V8's large-object space until the next full collection; at thousands of rows a second those
+ * strings, not live data, would set the process's peak RSS. Below that space's threshold even
+ * as UTF-16.
+ */
+export const COPY_CHUNK_CHARS = 32_000;
+
+/** A value in COPY's text format (backslash, tab, newline and carriage return escaped). */
+export function copyText(s: string): string {
+  return COPY_SPECIAL.test(s) ? s.replace(COPY_SPECIAL_ALL, (ch) => COPY_ESCAPES[ch]) : s;
+}
+
+/**
+ * Runs `COPY … FROM STDIN` (text format) on the caller's connection, in its transaction, with
+ * the lines (each ending in a newline) given in pieces of about COPY_CHUNK_CHARS.
+ */
+export async function copyIn(c: Sql, statement: string, pieces: string[]): Promise<void> {
+  await pipeline(Readable.from(pieces), c.query(copyFrom(statement)));
+}
