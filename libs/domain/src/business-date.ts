@@ -38,11 +38,24 @@ export function isBusinessDate(s: unknown): s is BusinessDate {
 
 /** Day number since 1970-01-01 (for arithmetic only). */
 export function dayNumber(date: BusinessDate): number {
-  return Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
+  let n = DAY_NUMBERS.get(date);
+  if (n === undefined) {
+    n = Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
+    if (DAY_NUMBERS.size < 200_000 && Number.isFinite(n)) DAY_NUMBERS.set(date, n);
+  }
+  return n;
 }
 
+/** Day numbers by date: the rules do date arithmetic on the same few thousand days too. */
+const DAY_NUMBERS = new Map<BusinessDate, number>();
+
 export function fromDayNumber(n: number): BusinessDate {
-  return new Date(n * DAY_MS).toISOString().slice(0, 10);
+  let date = DATE_NAMES.get(n);
+  if (date === undefined) {
+    date = new Date(n * DAY_MS).toISOString().slice(0, 10);
+    if (DATE_NAMES.size < 200_000) DATE_NAMES.set(n, date);
+  }
+  return date;
 }
 
 export function addDays(date: BusinessDate, n: number): BusinessDate {
