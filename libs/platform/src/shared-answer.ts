@@ -7,30 +7,21 @@ import {
 import type { Response } from 'express';
 import { map, type Observable } from 'rxjs';
 
-/** Answers handed to many requests as they are, with their JSON text once it was made. */
-const shared = new WeakMap<object, string | null>();
+/** Answers handed to many requests as they are, with their JSON text, made when shared. */
+const shared = new WeakMap<object, string>();
 
 /**
  * Marks `answer` as shared: kept (a cached read-model answer, per read-model version) and
  * handed to every request that asks for it, never changed after this call. Its JSON text is
  * made once, here, and SharedAnswerInterceptor sends it instead of serialising the answer at
  * every response (a ranking page of 43 KB cost ~0.5 ms of serialising and sending per
- * request). Values that are not objects pass through.
+ * request). Returns that text's length in characters (what keeping it costs, about twice that
+ * in bytes for text with Chinese names); a value that is not an object is not shared: 0.
  */
-export function shareAnswer<T>(answer: T): T {
-  sharedAnswerChars(answer);
-  return answer;
-}
-
-/**
- * shareAnswer, made now: the length of `answer`'s JSON text in characters (what keeping it
- * costs, about twice that in bytes for text with Chinese names), 0 for a value that is not an
- * object (not shared).
- */
-export function sharedAnswerChars(answer: unknown): number {
+export function shareAnswer(answer: unknown): number {
   if (typeof answer !== 'object' || answer === null) return 0;
   let text = shared.get(answer);
-  if (text == null) {
+  if (text === undefined) {
     text = JSON.stringify(answer);
     shared.set(answer, text);
   }
@@ -47,9 +38,8 @@ export class SharedAnswerInterceptor implements NestInterceptor {
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     return next.handle().pipe(
       map((body: unknown) => {
-        if (typeof body !== 'object' || body === null || !shared.has(body)) return body;
-        sharedAnswerChars(body);
-        const text = shared.get(body)!;
+        const text = typeof body === 'object' && body !== null ? shared.get(body) : undefined;
+        if (text === undefined) return body;
         ctx
           .switchToHttp()
           .getResponse<Response>()

@@ -27,7 +27,7 @@ export class GetUnitComplianceHandler implements IQueryHandler<GetUnitCompliance
    * answers per (read-model version, unit, asOf, period, scope): 3.4 KB of heap each (measured
    * at large), so every unit of the large scale's 5,000 as of one day is ~17 MB
    */
-  private readonly cache = new UnitRankingCache<UnitComplianceView>(5000);
+  private readonly cache = new UnitRankingCache<UnitComplianceView>({ max: 5000 });
 
   constructor(private readonly db: ReadPool) {}
 

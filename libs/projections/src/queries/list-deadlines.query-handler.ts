@@ -44,7 +44,7 @@ interface DeadlineRow {
 @QueryHandler(ListDeadlinesQuery)
 export class ListDeadlinesHandler implements IQueryHandler<ListDeadlinesQuery> {
   /** pages per (read-model version: summary and applied calendar, filter, page, scope) */
-  private readonly cache = new UnitRankingCache<DeadlinePage>(64);
+  private readonly cache = new UnitRankingCache<DeadlinePage>({ max: 64 });
 
   constructor(private readonly db: ReadPool) {}
 

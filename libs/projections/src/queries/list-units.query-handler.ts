@@ -64,7 +64,11 @@ export type RankingFilter = Pick<ListUnitsQuery, 'asOf' | 'rule' | 'region' | 's
 @QueryHandler(ListUnitsQuery)
 export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
   /** the rankings (never sent as they are: not shared) */
-  private readonly cache = new UnitRankingCache<Ranking>(16, Infinity, false);
+  private readonly cache = new UnitRankingCache<Ranking>({
+    max: 16,
+    maxChars: Infinity,
+    share: false,
+  });
 
   constructor(private readonly db: ReadPool) {}
 
@@ -84,7 +88,10 @@ export class ListUnitsHandler implements IQueryHandler<ListUnitsQuery> {
     ]);
     const ranking = await this.cache.get(key, async () => ({
       units: await rankUnits(this.db.pool, q, await cheaperWay(this.db.pool, q.asOf)),
-      pages: new UnitRankingCache<UnitRankingPage>(PAGES_PER_RANKING, PAGE_CHARS_PER_RANKING),
+      pages: new UnitRankingCache<UnitRankingPage>({
+        max: PAGES_PER_RANKING,
+        maxChars: PAGE_CHARS_PER_RANKING,
+      }),
     }));
     // the whole page is kept (asOf and sort are in the ranking's key), so that it goes out as
     // the same shared answer every time

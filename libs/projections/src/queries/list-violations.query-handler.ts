@@ -86,7 +86,7 @@ export function violationView(
 @QueryHandler(ListViolationsQuery)
 export class ListViolationsHandler implements IQueryHandler<ListViolationsQuery> {
   /** pages per (read-model version, filter, page, scope): ~25 KB at the default 50 rows, at most ~250 KB (500) */
-  private readonly cache = new UnitRankingCache<ViolationPage>(64);
+  private readonly cache = new UnitRankingCache<ViolationPage>({ max: 64 });
 
   constructor(private readonly db: ReadPool) {}
 

@@ -39,7 +39,7 @@ export function overviewCounts(c: StatusCounts): OverviewCounts {
  */
 @QueryHandler(GetOverviewQuery)
 export class GetOverviewHandler implements IQueryHandler<GetOverviewQuery> {
-  private readonly cache = new UnitRankingCache<OverviewView>(16);
+  private readonly cache = new UnitRankingCache<OverviewView>({ max: 16 });
 
   constructor(private readonly db: ReadPool) {}
 

@@ -20,7 +20,7 @@ import type { StatusCounts } from './units.query';
 @QueryHandler(GetRegionsQuery)
 export class GetRegionsHandler implements IQueryHandler<GetRegionsQuery> {
   /** answers per (read-model version, asOf, rule, scope): a few KB each (one item per region) */
-  private readonly cache = new UnitRankingCache<RegionsView>(32);
+  private readonly cache = new UnitRankingCache<RegionsView>({ max: 32 });
 
   constructor(private readonly db: ReadPool) {}
 

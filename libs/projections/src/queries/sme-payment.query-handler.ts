@@ -24,7 +24,7 @@ export class SmeOverdueReportHandler implements IQueryHandler<SmeOverdueReportQu
    * reports per (read-model version, year, filters, scope), like the other aggregates: one
    * took 0.2–1.3 s at large (the year's overdue candidates read from disk), 18 req/s uncached
    */
-  private readonly cache = new UnitRankingCache<SmeOverdueReport>(32);
+  private readonly cache = new UnitRankingCache<SmeOverdueReport>({ max: 32 });
 
   constructor(private readonly db: ReadPool) {}
 

@@ -27,7 +27,7 @@ export function monthsBetween(from: string, to: string): string[] {
 @QueryHandler(GetTrendsQuery)
 export class GetTrendsHandler implements IQueryHandler<GetTrendsQuery> {
   /** answers per (read-model version, asOf, months, filters, scope): at most 120 months each */
-  private readonly cache = new UnitRankingCache<TrendsView>(32);
+  private readonly cache = new UnitRankingCache<TrendsView>({ max: 32 });
 
   constructor(private readonly db: ReadPool) {}
 

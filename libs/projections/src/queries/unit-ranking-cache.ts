@@ -1,4 +1,4 @@
-import { shareAnswer, sharedAnswerChars } from '@app/platform';
+import { shareAnswer } from '@app/platform';
 
 /**
  * Characters of JSON text one cache keeps by default: 8 M (about 16 MB for text with Chinese
@@ -22,13 +22,24 @@ export class UnitRankingCache<T> {
   private readonly sizes = new Map<string, number>();
   private chars = 0;
 
+  private readonly max: number;
+  private readonly maxChars: number;
+  private readonly share: boolean;
+
   constructor(
-    private readonly max = 16,
-    /** characters of JSON text kept at most (least recently used out first) */
-    private readonly maxChars = DEFAULT_MAX_CHARS,
-    /** false for values that are never an answer (kept, not serialised, not counted) */
-    private readonly share = true,
-  ) {}
+    opts: {
+      /** entries kept at most (16) */
+      max?: number;
+      /** characters of JSON text kept at most, least recently used out first (8 M) */
+      maxChars?: number;
+      /** false for values that are never an answer: kept, not serialised, not counted (true) */
+      share?: boolean;
+    } = {},
+  ) {
+    this.max = opts.max ?? 16;
+    this.maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
+    this.share = opts.share ?? true;
+  }
 
   get(key: string, compute: () => Promise<T>): Promise<T> {
     let entry = this.entries.get(key);
@@ -38,12 +49,12 @@ export class UnitRankingCache<T> {
       // shared: handed to every request for this key as it is (its JSON text made once)
       const made: Promise<T> = compute().then((value) => {
         if (!this.share) return value;
+        const n = shareAnswer(value);
         if (this.entries.get(key) === made) {
-          const n = sharedAnswerChars(value);
           this.sizes.set(key, n);
           this.chars += n;
           this.trim(key);
-        } else shareAnswer(value);
+        }
         return value;
       });
       entry = made;
