@@ -14,6 +14,7 @@ import {
   type RateLimitBucket,
 } from './access-policy';
 import { principalKey, type Principal } from './principal';
+import { WindowThrottlerStorage } from './window-throttler-storage';
 
 const MINUTE_MS = 60_000;
 const reflector = new Reflector();
@@ -50,6 +51,8 @@ export function throttlerOptions(config: AppConfig): ThrottlerModuleOptions {
     ],
     // one budget per principal and kind, not per route
     generateKey: (_ctx, tracker, name) => `${name}|${tracker}`,
+    // a request costs the same whatever the limit (see there)
+    storage: new WindowThrottlerStorage(),
     errorMessage: 'too many requests: retry after the number of seconds in Retry-After',
   };
 }
