@@ -1,4 +1,7 @@
-import type { ThrottlerStorage, ThrottlerStorageRecord } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+
+/** What ThrottlerStorage.increment resolves to (the library does not export its name). */
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** A window's hits are counted per slot, 1/SLOTS of the ttl wide (1 s for a minute). */
 const SLOTS = 60;
