@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Sql } from './pg-event-store';
+import type { PoolClient } from 'pg';
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_SPECIAL_ALL = /[\\\t\n\r]/g;
@@ -29,6 +29,10 @@ export function copyText(s: string): string {
  * Runs `COPY … FROM STDIN` (text format) on the caller's connection, in its transaction, with
  * the lines (each ending in a newline) given in pieces of about COPY_CHUNK_CHARS.
  */
-export async function copyIn(c: Sql, statement: string, pieces: string[]): Promise<void> {
+export async function copyIn(
+  c: Pick<PoolClient, 'query'>,
+  statement: string,
+  pieces: string[],
+): Promise<void> {
   await pipeline(Readable.from(pieces), c.query(copyFrom(statement)));
 }
