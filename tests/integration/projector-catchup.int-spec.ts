@@ -8,7 +8,8 @@
  *    process (a new projector) ends with the same read models and the same outbox as the
  *    incremental projection: every notification decided once;
  *  - a pass is taken from START or from CATCH_UP_LAG events behind, and one whose checkpoint
- *    row was deleted and created again (a reset, a rebuild started over) is started afresh.
+ *    row was deleted and created again (a reset, a rebuild started over) is started afresh;
+ *  - a pass refreshes the read models' statistics as they grow and at its end.
  * Read models are compared row for row, excluding `updated_at`.
  */
 import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
@@ -101,9 +102,16 @@ describe('catch-up pass (real PostgreSQL)', () => {
     await db?.drop();
   });
 
-  const projector = (opts: { notifications?: NotificationDecider; catchUpLag?: number } = {}) =>
+  const projector = (
+    opts: {
+      notifications?: NotificationDecider;
+      catchUpLag?: number;
+      analyzeFirstAt?: number;
+    } = {},
+  ) =>
     new ComplianceProjector(pool, store, () => calendar.current, undefined, opts.notifications, {
       catchUpLag: opts.catchUpLag,
+      analyzeFirstAt: opts.analyzeFirstAt,
     });
 
   async function reset(): Promise<void> {
@@ -380,6 +388,34 @@ describe('catch-up pass (real PostgreSQL)', () => {
     await drain(projector({ notifications: decider() }), LIVE_TARGET, 50);
     expect(await snapshot('rm')).toEqual(wantRows);
     expect(await deliveries()).toEqual(wantDeliveries);
+  });
+
+  it('analyzes the read models once they have grown, as they double, and at the end of the pass', async () => {
+    await reset();
+    await ingest(scenarios[0].order);
+    /** what the planner believes rm_pass.obligations holds (-1: never analyzed) and what it does */
+    const stats = async () => {
+      const { rows } = await pool.query<{ believed: number; n: number }>(
+        `SELECT (SELECT reltuples FROM pg_class WHERE oid = '"${PASS.schema}".obligations'::regclass)::int AS believed,
+                (SELECT count(*) FROM "${PASS.schema}".obligations)::int AS n`,
+      );
+      return rows[0];
+    };
+    expect((await stats()).believed).toBe(-1);
+    const { rows: sizes } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM events GROUP BY stream_id ORDER BY stream_id`,
+    );
+    const p = projector({ analyzeFirstAt: sizes[0].n + sizes[1].n });
+    // chunks of about one contract: the first analyze comes with the second contract
+    await firstStep(p, PASS, 1);
+    expect((await stats()).believed).toBe(-1);
+    expect(await p.step(PASS, 1)).toBeGreaterThan(0);
+    const early = await stats();
+    expect(early.believed).toBe(early.n);
+    await drain(p, PASS, 1);
+    const end = await stats();
+    expect(end.n).toBeGreaterThan(early.n);
+    expect(end.believed).toBe(end.n);
   });
 
   it('takes a pass from CATCH_UP_LAG events behind, the batches below it', async () => {

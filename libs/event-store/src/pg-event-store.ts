@@ -395,33 +395,32 @@ export class PgEventStore {
     opts: { prepare?: boolean } = {},
   ): Promise<StreamFactRow[]> {
     if (streamIds.length === 0) return [];
-    const { rows } = await this.q<{
-      stream_id: string;
-      stream_version: number;
-      event_id: string;
-      type: string;
-      global_position: string;
-      occurred_ms: number;
-      data: Record<string, unknown>;
-    }>(
+    const columns = STREAM_FACT_FIELDS.map(([key, expr]) => `${expr('e')} AS "${key}"`);
+    const { rows } = await this.q<StreamFactRow>(
       c,
-      `SELECT stream_id, stream_version, event_id::text AS event_id, type, global_position::text AS global_position,
-              (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_ms, data
-         FROM events WHERE stream_id = ANY($1::text[]) ORDER BY events.stream_id, events.stream_version`,
+      `SELECT ${columns.join(', ')}
+         FROM events e WHERE e.stream_id = ANY($1::text[]) ORDER BY e.stream_id, e.stream_version`,
       [streamIds],
       opts.prepare === true,
     );
-    return rows.map((r) => ({
-      streamId: r.stream_id,
-      streamVersion: r.stream_version,
-      eventId: r.event_id,
-      type: r.type,
-      globalPosition: r.global_position,
-      occurredAtMs: r.occurred_ms,
-      data: r.data,
-    }));
+    return rows;
   }
 }
+
+/**
+ * The fields of a StreamFactRow and their SQL expressions over `events` row `t`: the one list
+ * that readStreamFacts (columns) and streamFactsJsonSql (a json object per event) select.
+ */
+const STREAM_FACT_FIELDS: readonly [keyof StreamFactRow, (t: string) => string][] = [
+  ['streamId', (t) => `${t}.stream_id`],
+  ['streamVersion', (t) => `${t}.stream_version`],
+  ['eventId', (t) => `${t}.event_id::text`],
+  ['type', (t) => `${t}.type`],
+  ['globalPosition', (t) => `${t}.global_position::text`],
+  // business time as epoch milliseconds: no date parsing on the hot path
+  ['occurredAtMs', (t) => `(extract(epoch FROM ${t}.occurred_at) * 1000)::float8`],
+  ['data', (t) => `${t}.data`],
+];
 
 /**
  * A scalar subquery: the lean history of stream `streamId` up to version `upTo` (SQL
@@ -430,12 +429,8 @@ export class PgEventStore {
  * and the history it was computed from in one statement: one snapshot, one round trip.
  */
 export function streamFactsJsonSql(streamId: string, upTo: string): string {
-  return `(SELECT coalesce(json_agg(json_build_object(
-             'streamId', sf.stream_id, 'streamVersion', sf.stream_version,
-             'eventId', sf.event_id::text, 'type', sf.type,
-             'globalPosition', sf.global_position::text,
-             'occurredAtMs', (extract(epoch FROM sf.occurred_at) * 1000)::float8,
-             'data', sf.data) ORDER BY sf.stream_version), '[]'::json)
+  const pairs = STREAM_FACT_FIELDS.map(([key, expr]) => `'${key}', ${expr('sf')}`);
+  return `(SELECT coalesce(json_agg(json_build_object(${pairs.join(', ')}) ORDER BY sf.stream_version), '[]'::json)
      FROM events sf WHERE sf.stream_id = ${streamId} AND sf.stream_version <= ${upTo})`;
 }
 

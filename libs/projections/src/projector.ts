@@ -19,7 +19,7 @@ import {
 import type { Pool } from 'pg';
 import type { NotificationDecider } from './notifications/notification-decider';
 import { LIVE_SCHEMA, PROJECTION_NAME } from './read-model-ddl';
-import { replaceReadModels, type ReadModelTable } from './read-model-writer';
+import { analyzeReadModels, replaceReadModels, type ReadModelTable } from './read-model-writer';
 import { rowsOf } from './rows';
 import { factOfRow } from './stream-fact';
 
@@ -41,6 +41,17 @@ export const LIVE_TARGET: ProjectionTarget = { schema: LIVE_SCHEMA, checkpoint: 
 export const CATCH_UP_LAG = 100_000;
 
 /**
+ * A catch-up pass refreshes the read models' statistics (analyzeReadModels) once it has
+ * projected this many events, then each time it has doubled them, and at its end: about
+ * log2(events / 100,000) + 1 ANALYZEs, each a sample of about 30,000 rows per table. Without
+ * them, a pass into tables never analyzed (a first start, a reset, with autovacuum off or not
+ * yet come by) decided each chunk's notifications with a scan of the whole obligations table:
+ * at 1 M contracts the pass with subscriptions ran over three times as long, each chunk slower
+ * than the one before (session 11, docs/benchmarks.md).
+ */
+export const ANALYZE_FIRST_AT = 100_000;
+
+/**
  * A catch-up pass in progress: every contract with events in (from, head], walked in
  * stream_id order, `done` of them projected so far. Held in memory only: a process that dies
  * leaves the checkpoint at `from`, and the next pass starts over (see ComplianceProjector.step).
@@ -60,6 +71,9 @@ export interface CatchUpPass {
   /** how many of each contract's events lie in (from, head] */
   readonly counts: readonly number[];
   done: number;
+  /** events of the pass projected so far, and when the read models were last analyzed */
+  events: number;
+  analyzedAt: number;
   /** the next chunk, read and assessed while the current one is written (see passChunk) */
   ahead?: ChunkAhead;
 }
@@ -113,7 +127,7 @@ export class ComplianceProjector {
      * transaction as their read models (SPEC §8); none without it.
      */
     private readonly notifications?: NotificationDecider,
-    private readonly options: { catchUpLag?: number } = {},
+    private readonly options: { catchUpLag?: number; analyzeFirstAt?: number } = {},
   ) {}
 
   private readonly passes = new Map<string, CatchUpPass>();
@@ -193,6 +207,8 @@ export class ComplianceProjector {
         streams: rows.map((r) => r.stream_id),
         counts: rows.map((r) => r.n),
         done: 0,
+        events: 0,
+        analyzedAt: 0,
       };
     });
   }
@@ -225,10 +241,16 @@ export class ComplianceProjector {
     // ahead needs that connection
     return (ahead ? ahead.rows : Promise.resolve(null))
       .then((aheadRows) => this.chunkTransaction(target, pass, batchSize, ahead, aheadRows))
-      .then((r) => {
+      .then(async (r) => {
         if (r === null) return null;
         pass.done = r.end;
+        pass.events += r.events;
         if (r.last) this.passes.delete(target.checkpoint);
+        const first = this.options.analyzeFirstAt ?? ANALYZE_FIRST_AT;
+        if (r.last || pass.events >= Math.max(first, 2 * pass.analyzedAt)) {
+          await analyzeReadModels(this.pool, target.schema);
+          pass.analyzedAt = pass.events;
+        }
         return r.events;
       });
   }

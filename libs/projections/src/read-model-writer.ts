@@ -108,6 +108,18 @@ const TABLES: readonly ReadModelTable[] = [
 ];
 
 /**
+ * Refreshes the planner's statistics of the read-model tables (ANALYZE), outside any
+ * transaction. The projector's statements pick their plans from them: on tables never
+ * analyzed since they were created or emptied, PostgreSQL takes `contract_id = ANY(…500 ids)`
+ * to match every row and scans the whole table. The catch-up pass calls this as the tables
+ * grow (see ComplianceProjector.step), so as not to depend on autovacuum, which may be off.
+ */
+export async function analyzeReadModels(c: Sql, schema: string): Promise<void> {
+  const q = `"${schema}"`;
+  await c.query(`ANALYZE ${[...TABLES, 'unit_rule_counts'].map((t) => `${q}.${t}`).join(', ')}`);
+}
+
+/**
  * Replaces the read-model rows of the given contracts in the caller's transaction, and keeps
  * the per-unit counts and final SME interest (`unit_rule_counts`) in step: the rows of
  * `replaced` are deleted (their obligations leave the counts in the same statement), then
