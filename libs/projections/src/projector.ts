@@ -42,10 +42,11 @@ export const CATCH_UP_LAG = 100_000;
 
 /**
  * A catch-up pass refreshes the read models' statistics (analyzeReadModels) once it has
- * projected this many events, then each time it has doubled them, and at its end: about
- * log2(events / 100,000) + 1 ANALYZEs, each a sample of about 30,000 rows per table. Without
- * them, a pass into tables never analyzed (a first start, a reset, with autovacuum off or not
- * yet come by) decided each chunk's notifications with a scan of the whole obligations table:
+ * projected this many events, then each time it has doubled them (a quick sample of 3,000
+ * rows a table), and at its end (the full sample of 30,000): about log2(events / 100,000) + 1
+ * ANALYZEs. Without them, a pass into tables never analyzed (a first start, a reset, with
+ * autovacuum off or not yet come by) decided each chunk's notifications with a scan of the
+ * whole obligations table:
  * at 1 M contracts the pass with subscriptions ran over three times as long, each chunk slower
  * than the one before (session 11, docs/benchmarks.md).
  */
@@ -248,7 +249,8 @@ export class ComplianceProjector {
         if (r.last) this.passes.delete(target.checkpoint);
         const first = this.options.analyzeFirstAt ?? ANALYZE_FIRST_AT;
         if (r.last || pass.events >= Math.max(first, 2 * pass.analyzedAt)) {
-          await analyzeReadModels(this.pool, target.schema);
+          const quick = !r.last;
+          await withTransaction(this.pool, (c) => analyzeReadModels(c, target.schema, quick));
           pass.analyzedAt = pass.events;
         }
         return r.events;
