@@ -12,6 +12,8 @@ const SLOTS = 60;
 const RING = SLOTS + 1;
 
 interface Budget {
+  /** a slot's width, ms: the budget's ttl / SLOTS */
+  readonly width: number;
   /** hits per slot, a ring indexed by slot number modulo RING */
   readonly counts: Int32Array;
   /** the sum of `counts` */
@@ -26,10 +28,10 @@ interface Budget {
  * The rate limiter's counters (a ThrottlerStorage for @nestjs/throttler's guard), each hit
  * counted in the slot of its time, 1/60 of the ttl wide. A hit is forgotten at least a ttl and
  * at most a ttl and one slot after it was made, so no ttl-long window ever passes more than
- * the limit. When a hit takes the count over the limit
- * the budget is blocked for `blockDuration` (the guard passes the ttl unless a route says
- * otherwise), its hits not counted meanwhile; once the block is over, the count starts again
- * from zero, as the library's own storage does.
+ * the limit. When a hit takes the count over the limit the budget is blocked for
+ * `blockDuration` (the guard passes the ttl unless a route says otherwise), its hits not
+ * counted meanwhile; once the block is over, the count starts again from zero, as the
+ * library's own storage does.
  *
  * Why not the library's own storage: it keeps one timestamp per hit and filters the whole list
  * at every request, so a request costs time proportional to the budget's hits in the last
@@ -60,8 +62,8 @@ export class WindowThrottlerStorage implements ThrottlerStorage {
     const slot = Math.floor(now / width);
     this.startSweep(ttl);
     let b = this.budgets.get(key);
-    if (!b) {
-      b = { counts: new Int32Array(RING), total: 0, slot, blockedUntil: 0 };
+    if (!b || b.width !== width) {
+      b = { width, counts: new Int32Array(RING), total: 0, slot, blockedUntil: 0 };
       this.budgets.set(key, b);
     }
     if (b.blockedUntil !== 0) {
@@ -101,14 +103,14 @@ export class WindowThrottlerStorage implements ThrottlerStorage {
     };
   }
 
-  /** Forgets the budgets with no hit in their window and no block (every ttl, unref'd). */
+  /** Forgets the budgets with no hit in their window and no block (every first ttl, unref'd). */
   private startSweep(ttl: number): void {
     if (this.sweep) return;
     this.sweep = setInterval(() => {
       const now = this.now();
       for (const [key, b] of this.budgets) {
         if (b.blockedUntil > now) continue;
-        advance(b, Math.floor(now / Math.max(1, ttl / SLOTS)));
+        advance(b, Math.floor(now / b.width));
         if (b.total === 0) this.budgets.delete(key);
       }
     }, ttl);
