@@ -58,6 +58,21 @@ const AXE = readFileSync(path.join(require.resolve('axe-core'), '..', 'axe.min.j
 export async function axeViolations(
   page: Page,
 ): Promise<Array<{ id: string; impact: string; nodes: string[] }>> {
+  // Colours are measured as rendered: a CSS transition still running (Element Plus fades a
+  // button's colours when it becomes enabled, hovered or focused) would be measured half-way
+  // and reported as a contrast violation (seen once in a run of .ci/run, on the webhook
+  // form's submit button right after its URL field was filled). Wait for every finite
+  // animation and transition to end first.
+  await page.waitForFunction(
+    () => {
+      const g = globalThis as any;
+      return (g.document.getAnimations() as any[]).every(
+        (a) => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity,
+      );
+    },
+    undefined,
+    { timeout: 5_000 },
+  );
   // evaluated through the DevTools protocol, which the page's CSP does not govern
   await page.evaluate(AXE);
   const result = await page.evaluate(async () => {
