@@ -4,7 +4,7 @@
  * (tab, newline, carriage return, backslash, a literal "\N") included; replacing a contract's
  * rows takes its obligations out of the per-unit counts.
  */
-import { EVENT_STORE_MIGRATIONS } from '@app/event-store';
+import { EVENT_STORE_MIGRATIONS, withTransaction } from '@app/event-store';
 import { READ_MODEL_MIGRATIONS } from '@app/projections';
 import { createTestDatabase, migrate, testPool, type TestDatabase } from '@app/testing';
 import type { Pool } from 'pg';
@@ -94,19 +94,8 @@ describe('read-model writer (real PostgreSQL, COPY)', () => {
     await db.drop();
   });
 
-  const write = async (replaced: string[], rows: Record<ReadModelTable, object[]>) => {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      await replaceReadModels(c, 'rm', replaced, rows);
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK');
-      throw e;
-    } finally {
-      c.release();
-    }
-  };
+  const write = (replaced: string[], rows: Record<ReadModelTable, object[]>) =>
+    withTransaction(pool, (c) => replaceReadModels(c, 'rm', replaced, rows));
 
   /** A table's rows for one contract, every written column as text (NULL as null). */
   const readBack = async (table: ReadModelTable, id: string) => {

@@ -27,12 +27,23 @@ export function copyText(s: string): string {
 
 /**
  * Runs `COPY … FROM STDIN` (text format) on the caller's connection, in its transaction, with
- * the lines (each ending in a newline) given in pieces of about COPY_CHUNK_CHARS.
+ * `lines` (each ending in a newline), sent in pieces of about COPY_CHUNK_CHARS. The lines are
+ * all taken before the COPY begins, so an error while making them sends nothing.
  */
 export async function copyIn(
   c: Pick<PoolClient, 'query'>,
   statement: string,
-  pieces: string[],
+  lines: Iterable<string>,
 ): Promise<void> {
+  const pieces: string[] = [];
+  let text = '';
+  for (const line of lines) {
+    text += line;
+    if (text.length >= COPY_CHUNK_CHARS) {
+      pieces.push(text);
+      text = '';
+    }
+  }
+  if (text.length > 0) pieces.push(text);
   await pipeline(Readable.from(pieces), c.query(copyFrom(statement)));
 }

@@ -1,7 +1,7 @@
 import { storableText, storableValue } from '@app/contracts';
 import { queryPrepared } from './prepared';
 import { types, type Pool, type PoolClient } from 'pg';
-import { COPY_CHUNK_CHARS, copyIn, copyText } from './copy-text';
+import { copyIn, copyText } from './copy-text';
 import type { Checkpoint, NewEvent, RejectedEventRow, StoredEvent, StreamAppend } from './types';
 
 // Business dates are `YYYY-MM-DD` strings end to end: never let pg turn a `date` into a
@@ -200,20 +200,14 @@ export class PgEventStore {
       .filter((a) => a.events.length > 0)
       .sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
     if (nonEmpty.length === 0) return;
-    // the COPY text in pieces of about COPY_CHUNK_CHARS (see there: peak RSS)
-    const chunks: string[] = [];
-    let text = '';
-    for (const a of nonEmpty)
-      a.events.forEach((e: NewEvent, i) => {
-        text += eventCopyLine(a.streamId, a.expectedVersion + i + 1, e);
-        if (text.length >= COPY_CHUNK_CHARS) {
-          chunks.push(text);
-          text = '';
-        }
-      });
-    if (text.length > 0) chunks.push(text);
+    // one COPY line per event, stream by stream (copyIn sends them in pieces: peak RSS)
+    const lines = function* () {
+      for (const a of nonEmpty)
+        for (let i = 0; i < a.events.length; i++)
+          yield eventCopyLine(a.streamId, a.expectedVersion + i + 1, a.events[i]);
+    };
     try {
-      await copyIn(c, COPY_EVENTS, chunks);
+      await copyIn(c, COPY_EVENTS, lines());
     } catch (err) {
       const e = err as { code?: string; constraint?: string };
       if (e.code === '23505' && e.constraint === 'events_event_id_key')

@@ -1,4 +1,4 @@
-import { COPY_CHUNK_CHARS, copyIn, copyText, type Sql } from '@app/event-store';
+import { copyIn, copyText, type Sql } from '@app/event-store';
 
 /**
  * The columns the projector writes, with their PostgreSQL types (read-model-ddl.ts), in the
@@ -198,20 +198,15 @@ async function insertRows(
 ): Promise<void> {
   if (rows.length === 0) return;
   const { names, encoders } = COPY_OF[table];
-  const pieces: string[] = [];
-  let text = '';
-  for (const row of rows) {
-    const r = row as Record<string, unknown>;
-    let line = encoders[0](r[names[0]]);
-    for (let i = 1; i < names.length; i++) line += '\t' + encoders[i](r[names[i]]);
-    text += line + '\n';
-    if (text.length >= COPY_CHUNK_CHARS) {
-      pieces.push(text);
-      text = '';
+  const lines = function* () {
+    for (const row of rows) {
+      const r = row as Record<string, unknown>;
+      let line = encoders[0](r[names[0]]);
+      for (let i = 1; i < names.length; i++) line += '\t' + encoders[i](r[names[i]]);
+      yield line + '\n';
     }
-  }
-  if (text.length > 0) pieces.push(text);
-  await copyIn(c, `COPY ${q}.${table} (${names.join(', ')}) FROM STDIN`, pieces);
+  };
+  await copyIn(c, `COPY ${q}.${table} (${names.join(', ')}) FROM STDIN`, lines());
 }
 
 const SEP = '\u0000'; // in no text PostgreSQL stores
