@@ -40,6 +40,7 @@ import {
   waitForStored,
   type Throughput,
 } from './lib/ingest';
+import { cpuText } from './lib/cpu';
 import { checkpoint, migrate, sql, startCluster } from './lib/pg';
 import { measureLatency, queryTargets, sampleIds, type LatencyResult } from './lib/queries';
 import { projectorCatchUp, projectorCatchUpWithSubscriptions, rawRead } from './lib/read';
@@ -251,7 +252,7 @@ async function main(): Promise<void> {
     if (t.failedRequests)
       extra += `; failed requests (retried): ${JSON.stringify(t.failedRequests)}`;
     log(
-      `${name}: ${fmt(t.events)} events in ${fmt(t.seconds, 1)} s = ${fmt(t.eventsPerSec)} events/s${extra}`,
+      `${name}: ${fmt(t.events)} events in ${fmt(t.seconds, 1)} s = ${fmt(t.eventsPerSec)} events/s${extra}${cpuText(t.cpu)}`,
     );
   };
 
@@ -336,6 +337,7 @@ async function main(): Promise<void> {
         results.http = await httpPath(svc.url, await tokenFor('platform'), gen, {
           batchSize: 500,
           concurrency,
+          servicePid: svc.pid,
           ...(httpSeconds === null ? {} : { maxSeconds: httpSeconds }),
         });
         if (results.http.note) {
@@ -396,6 +398,7 @@ async function main(): Promise<void> {
             results.kafka = await waitForStored(url, produced.events, {
               timeoutMs: 3_600_000,
               log,
+              servicePid: svc.pid,
             });
             if (sampled) {
               results.kafka.note = `sampled: the first ${produced.events} events of the feed produced and consumed (--kafka-events); rate ${results.kafka.note}`;
@@ -535,6 +538,7 @@ async function main(): Promise<void> {
       t ? fmt(t.eventsPerSec) : (notes[k] ?? '—'),
       vs ? ratioLabel(k, vs[0], vs[1]) : '',
       scope[k] ?? '—',
+      t?.cpu ? `${t.cpu.nodeUs} · ${t.cpu.postgresUs}` : '—',
     ]);
   };
   add('raw COPY (write limit)', 'rawCopy');
@@ -546,7 +550,19 @@ async function main(): Promise<void> {
   add('projector catch-up', 'projector', ['rawRead', 'raw read']);
   add('projector + notifications', 'projectorNotify', ['projector', 'projector']);
   console.log(
-    '\n' + table(['measure', 'events', 'seconds', 'events/s', 'ratio', 'part of the feed'], rows),
+    '\n' +
+      table(
+        [
+          'measure',
+          'events',
+          'seconds',
+          'events/s',
+          'ratio',
+          'part of the feed',
+          'CPU µs/event: Node · PostgreSQL',
+        ],
+        rows,
+      ),
   );
   const limited = ['command', 'http', 'kafka', 'naive'].filter((k) => results[k] && notes[k]);
   if (limited.length)

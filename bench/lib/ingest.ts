@@ -10,6 +10,7 @@ import { RecordEventsCommand } from '../../apps/monitor/src/ingestion/record-eve
 import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
 import { generateEvents, inChunks, type Envelope, type GeneratorInput } from '../generator';
 import { NaiveEvent } from '../naive-event.entity';
+import { CpuMeter, type CpuPerEvent } from './cpu';
 import { pool, sql } from './pg';
 
 /** A throughput measurement: only the timed sections count (generation is excluded). */
@@ -27,6 +28,8 @@ export interface Throughput {
   note?: string;
   /** raw COPY: cumulative [events, seconds] after each chunk (for like-for-like ratios) */
   progress?: Array<[number, number]>;
+  /** CPU time per event over the timed sections, each side (cpu.ts) */
+  cpu?: CpuPerEvent;
 }
 
 /** Events are generated in chunks of this size outside the timed sections. */
@@ -126,14 +129,17 @@ export async function rawCopy(url: string, gen: GeneratorInput): Promise<Through
   let events = 0;
   let ms = 0;
   const progress: Array<[number, number]> = [];
+  const cpu = new CpuMeter();
   try {
     for (const chunk of inChunks(generateEvents(gen), CHUNK)) {
       const parts = eventCopyParts(chunk, versions);
+      cpu.start();
       const t0 = now();
       await client.query('BEGIN');
       await copyEvents(client, parts);
       await client.query('COMMIT');
       ms += now() - t0;
+      cpu.stop();
       events += chunk.length;
       progress.push([events, ms / 1000]);
     }
@@ -141,7 +147,7 @@ export async function rawCopy(url: string, gen: GeneratorInput): Promise<Through
     client.release();
     await p.end();
   }
-  return result(events, ms, { progress });
+  return result(events, ms, { progress, cpu: cpu.perEvent(events) });
 }
 
 /**
@@ -163,11 +169,13 @@ export async function commandPath(
   const handler = new RecordEventsHandler(store, new SystemClock());
   const source: EventSource = { kind: 'import' };
   const t: Partial<Throughput> = {};
+  const cpu = new CpuMeter();
   let events = 0;
   let ms = 0;
   try {
     for (const chunk of inChunks(generateEvents(gen), CHUNK)) {
       const items = asReceived(chunk, source);
+      cpu.start();
       const t0 = now();
       for (let i = 0; i < items.length; i += batchSize) {
         if (ms + (now() - t0) >= maxMs) {
@@ -180,6 +188,7 @@ export async function commandPath(
         events += batch.length;
       }
       ms += now() - t0;
+      cpu.stop();
       if (cut) {
         t.note = `time-boxed at ${opts.maxSeconds} s: the first ${events} events of the feed`;
         break;
@@ -188,7 +197,7 @@ export async function commandPath(
   } finally {
     await p.end();
   }
-  return result(events, ms, t);
+  return result(events, ms, { ...t, cpu: cpu.perEvent(events) });
 }
 
 /**
@@ -199,13 +208,14 @@ export async function httpPath(
   baseUrl: string,
   token: string,
   gen: GeneratorInput,
-  opts: { batchSize?: number; concurrency?: number; maxSeconds?: number } = {},
+  opts: { batchSize?: number; concurrency?: number; maxSeconds?: number; servicePid?: number } = {},
 ): Promise<Throughput> {
   const batchSize = opts.batchSize ?? 500;
   const concurrency = opts.concurrency ?? 4;
   const maxMs = (opts.maxSeconds ?? Infinity) * 1000;
   let cut = false;
   const t: Partial<Throughput> = {};
+  const cpu = opts.servicePid === undefined ? null : new CpuMeter(opts.servicePid, true);
   let events = 0;
   let ms = 0;
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
@@ -216,6 +226,7 @@ export async function httpPath(
       bodies.push({ body: JSON.stringify(batch), n: batch.length });
     }
     let next = 0;
+    cpu?.start();
     const t0 = now();
     const worker = async () => {
       while (next < bodies.length) {
@@ -226,16 +237,31 @@ export async function httpPath(
         const { body, n } = bodies[next++];
         let text = '';
         for (let attempt = 1; ; attempt++) {
-          const r = await fetch(`${baseUrl}/v1/events`, { method: 'POST', headers, body });
-          text = await r.text();
-          if (r.status === 200) break;
+          let status: number;
+          try {
+            const r = await fetch(`${baseUrl}/v1/events`, { method: 'POST', headers, body });
+            text = await r.text();
+            status = r.status;
+          } catch (err) {
+            // The connection failed under the request: at large, generating the next chunk
+            // blocks this process for longer than the server's keep-alive timeout (5 s), so
+            // the pool's sockets are closed by the server while this side cannot yet see it,
+            // and the next request goes out on one of them ("other side closed").
+            const cause = (err as { cause?: { code?: string } }).cause;
+            text = `network ${cause?.code ?? (err as Error).message}`;
+            status = 0;
+          }
+          if (status === 200) break;
           // a client retries a failed batch as is (eventIds are idempotency keys); counted
-          const key = `HTTP ${r.status} ${(/"code":"([^"]+)"/.exec(text) ?? [])[1] ?? ''}`.trim();
+          const key =
+            status === 0
+              ? text
+              : `HTTP ${status} ${(/"code":"([^"]+)"/.exec(text) ?? [])[1] ?? ''}`.trim();
           t.failedRequests ??= {};
           t.failedRequests[key] = (t.failedRequests[key] ?? 0) + 1;
           if (attempt >= 30)
             throw new Error(
-              `POST /v1/events answered ${r.status} ${attempt} times: ${text.slice(0, 500)}`,
+              `POST /v1/events failed ${attempt} times, last: ${status || 'no answer'} ${text.slice(0, 500)}`,
             );
           await new Promise((res) => setTimeout(res, Math.random() * 20 * attempt));
         }
@@ -248,12 +274,13 @@ export async function httpPath(
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     ms += now() - t0;
+    cpu?.stop();
     if (cut) {
       t.note = `time-boxed at ${opts.maxSeconds} s: the first ${events} events of the feed`;
       break;
     }
   }
-  return result(events, ms, t);
+  return result(events, ms, { ...t, cpu: cpu?.perEvent(events) });
 }
 
 /**
@@ -356,9 +383,10 @@ export async function produceAll(
 export async function waitForStored(
   url: string,
   expected: number,
-  opts: { timeoutMs: number; pollMs?: number; log?: (m: string) => void },
+  opts: { timeoutMs: number; pollMs?: number; log?: (m: string) => void; servicePid?: number },
 ): Promise<Throughput> {
   const pollMs = opts.pollMs ?? 200;
+  const cpu = opts.servicePid === undefined ? null : new CpuMeter(opts.servicePid);
   const start = now();
   let first: { at: number; n: number } | null = null;
   let lastLog = start;
@@ -371,10 +399,15 @@ export async function waitForStored(
     if (n >= expected)
       n = Number((await sql<{ n: string }>(url, 'SELECT count(*)::text AS n FROM events'))[0].n);
     const at = now();
-    if (n > 0 && first === null) first = { at, n };
+    if (n > 0 && first === null) {
+      first = { at, n };
+      cpu?.start();
+    }
     if (n >= expected && first) {
+      cpu?.stop();
       return result(n - first.n, at - first.at, {
         note: `from the first stored event (${first.n} already stored) to the last`,
+        cpu: cpu?.perEvent(n - first.n),
       });
     }
     if (at - start > opts.timeoutMs)

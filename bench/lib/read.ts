@@ -7,6 +7,7 @@ import {
   PolicyService,
 } from '@app/projections';
 import { LIVE_TARGET } from '../../libs/projections/src/projector';
+import { CpuMeter } from './cpu';
 import type { Throughput } from './ingest';
 import { pool } from './pg';
 
@@ -20,7 +21,9 @@ export async function rawRead(url: string, batchSize = 5000): Promise<Throughput
   const p = pool(url, 1);
   const client = await p.connect();
   let events = 0;
+  const cpu = new CpuMeter();
   try {
+    cpu.start();
     const t0 = now();
     await client.query('BEGIN');
     const stream = client.query(
@@ -36,11 +39,13 @@ export async function rawRead(url: string, batchSize = 5000): Promise<Throughput
     }
     await client.query('COMMIT');
     const ms = now() - t0;
+    cpu.stop();
     return {
       events,
       seconds: ms / 1000,
       eventsPerSec: events / (ms / 1000),
       note: `cursor batches of ${batchSize}`,
+      cpu: cpu.perEvent(events),
     };
   } finally {
     client.release();
@@ -76,6 +81,8 @@ export async function projectorCatchUp(
     await cal.ensureTable(projector);
     let events = 0;
     let batches = 0;
+    const cpu = new CpuMeter();
+    cpu.start();
     const t0 = now();
     for (;;) {
       const n = await projector.step(LIVE_TARGET, batchSize);
@@ -84,12 +91,14 @@ export async function projectorCatchUp(
       batches++;
     }
     const ms = now() - t0;
+    cpu.stop();
     return {
       events,
       batches,
       seconds: ms / 1000,
       eventsPerSec: events / (ms / 1000),
       note: `step(${batchSize})`,
+      cpu: cpu.perEvent(events),
     };
   } finally {
     await p.end();

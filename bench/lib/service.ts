@@ -94,8 +94,14 @@ export async function startService(
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
+  let stopping = false;
   const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
+    child.once('exit', (code, signal) => {
+      // a service that ends by itself fails the measure: say how, with its last output
+      if (!stopping)
+        log(`service pid ${pid} exited by itself (code ${code}, signal ${signal}):\n${tail}`);
+      resolve(code);
+    }),
   );
   const url = `http://127.0.0.1:${port}`;
   // the first boot on a store the bench projected itself took 470.8 s at large (1 M contracts)
@@ -112,6 +118,7 @@ export async function startService(
       // not listening yet
     }
     if (Date.now() > deadline) {
+      stopping = true;
       child.kill('SIGKILL');
       throw new Error(`service did not become healthy in 3,600 s:\n${tail}`);
     }
@@ -132,6 +139,7 @@ export async function startService(
     peakRssMb,
     async stop() {
       peakRssMb();
+      stopping = true;
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
