@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from 'pg';
 
@@ -45,5 +43,13 @@ export async function copyIn(
     }
   }
   if (text.length > 0) pieces.push(text);
-  await pipeline(Readable.from(pieces), c.query(copyFrom(statement)));
+  // written at once, not through stream.pipeline: its AbortController, aborted at every
+  // finish, made a DOMException with a stack trace per COPY
+  const copy = c.query(copyFrom(statement));
+  await new Promise<void>((resolve, reject) => {
+    copy.on('error', reject);
+    copy.on('finish', resolve);
+    for (const piece of pieces) copy.write(piece);
+    copy.end();
+  });
 }
