@@ -136,7 +136,7 @@ export class CpuMeter {
 /** `; CPU an event: Node 19.6 µs, PostgreSQL 17.1 µs` for a log line, or ''. */
 export function cpuText(cpu: CpuPerEvent | undefined): string {
   if (!cpu) return '';
-  const parts = [`service/Node ${cpu.nodeUs} µs`];
+  const parts = [`Node ${cpu.nodeUs} µs`];
   if (cpu.clientUs !== undefined) parts.push(`load generator ${cpu.clientUs} µs`);
   parts.push(`PostgreSQL ${cpu.postgresUs} µs`);
   return `; CPU an event: ${parts.join(', ')}`;
