@@ -1,3 +1,4 @@
+import { finished } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from 'pg';
 
@@ -46,10 +47,7 @@ export async function copyIn(
   // written at once, not through stream.pipeline: its AbortController, aborted at every
   // finish, made a DOMException with a stack trace per COPY
   const copy = c.query(copyFrom(statement));
-  await new Promise<void>((resolve, reject) => {
-    copy.on('error', reject);
-    copy.on('finish', resolve);
-    for (const piece of pieces) copy.write(piece);
-    copy.end();
-  });
+  for (const piece of pieces) copy.write(piece);
+  copy.end();
+  await finished(copy);
 }
