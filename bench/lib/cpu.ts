@@ -74,10 +74,10 @@ export function postgresCpuMs(): number | null {
 /** CPU microseconds per event of each side of a measure. */
 export interface CpuPerEvent {
   /** the Node process that handles the events (the bench itself for the command path) */
-  nodeUs: number | null;
+  nodeUs: number;
   /** the load generator's Node process (the bench, for HTTP) */
-  clientUs?: number | null;
-  postgresUs: number | null;
+  clientUs?: number;
+  postgresUs: number;
 }
 
 /** Adds up CPU time over the timed sections of a measure (start/stop around each). */
