@@ -88,6 +88,8 @@ describe('/metrics (e2e)', () => {
         http_request_duration_seconds: 'histogram',
         ingestion_events_total: 'counter',
         ingestion_append_conflicts_total: 'counter',
+        ingestion_decision_states_total: 'counter',
+        ingestion_decision_states_remembered: 'gauge',
         projector_state: 'gauge',
         projector_position: 'gauge',
         projector_lag_events: 'gauge',
@@ -192,6 +194,15 @@ describe('/metrics (e2e)', () => {
     expect(
       after.has('ingestion_events_total', { path: 'http', outcome: 'accepted', code: '' }),
     ).toBe(false);
+    // the decision states they were decided on: MET-1 read from the store once (its first
+    // event), then remembered for the duplicate and the array
+    expect(moved('ingestion_decision_states_total', { from: 'store' })).toBe(1);
+    expect(moved('ingestion_decision_states_total', { from: 'remembered' })).toBe(2);
+    expect(moved('ingestion_decision_states_total', { from: 'packed' })).toBe(0);
+    expect(after.value('ingestion_decision_states_remembered', { tier: 'live' })).toBeGreaterThan(
+      0,
+    );
+    expect(after.has('ingestion_decision_states_remembered', { tier: 'packed' })).toBe(true);
 
     // the projector: leading, moved, timed
     expect(moved('projector_projected_events_total')).toBeGreaterThanOrEqual(3);

@@ -1,3 +1,4 @@
+import { DecisionStateCache } from '../../apps/monitor/src/ingestion/record-events/decision-state-cache';
 import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
 import {
   RecordEventsCommand,
@@ -296,6 +297,53 @@ describe('PostgreSQL event store', () => {
       const out = await handler.execute(new RecordEventsCommand(items([resigned])));
       expect(out[0]).toEqual({ eventId: resigned.eventId, status: 'accepted' });
       expect(await count(`SELECT count(*) n FROM events WHERE stream_id = $1`, [id])).toBe(4);
+    });
+  });
+
+  describe('(e1) decision states remembered packed (DECISION_CACHE_PACKED_MB)', () => {
+    it('decide as the states they were packed from: accepted, duplicate, refused, and stale', async () => {
+      const cache = new DecisionStateCache(0, 8); // no live tier: every state kept packed
+      const packed = new RecordEventsHandler(store, clock, undefined, cache);
+      const id = 'C-PACKED-1';
+      const signed = ev.signed(id, '2021-09-20');
+      const invoice = ev.invoice(id, '2021-09-27', 'FP-1', '10.00');
+      await packed.execute(
+        new RecordEventsCommand(items([ev.award(id, '2021-09-13'), signed, invoice])),
+      );
+      expect(cache.sizes).toEqual({ live: 0, packed: 1 });
+      const filed = ev.filed(id, '2021-09-22');
+      const out = await packed.execute(
+        new RecordEventsCommand(
+          items([filed, signed, ev.invoice(id, '2021-09-28', 'FP-1', '10.00')]),
+        ),
+      );
+      expect(out.map((o) => o.code ?? o.status)).toEqual([
+        'accepted',
+        'duplicate',
+        'CONTRACT.INVOICE_ALREADY_RECEIVED',
+      ]);
+      expect(cache.taken.packed).toBeGreaterThanOrEqual(1);
+      // another instance retracts the invoice: the packed state is stale, and a new invoice
+      // of that number is accepted (decided again on the stored history)
+      const other = new RecordEventsHandler(store, clock);
+      await other.execute(
+        new RecordEventsCommand(items([ev.retracted(id, '2021-09-29', invoice.eventId)])),
+      );
+      const again = ev.invoice(id, '2021-09-30', 'FP-1', '10.00');
+      const after = await packed.execute(new RecordEventsCommand(items([again])));
+      expect(after[0]).toEqual({ eventId: again.eventId, status: 'accepted' });
+      const { rows } = await pool.query(
+        'SELECT stream_version, type FROM events WHERE stream_id = $1 ORDER BY stream_version',
+        [id],
+      );
+      expect(rows.map((r) => r.type)).toEqual([
+        'AwardNoticeIssued',
+        'ContractSigned',
+        'InvoiceReceived',
+        'ContractFiled',
+        'EventRetracted',
+        'InvoiceReceived',
+      ]);
     });
   });
 

@@ -11,6 +11,7 @@ export interface AppConfig {
   dbPoolSize: number;
   /** megabytes of decision states ingestion remembers between batches (0: none) */
   decisionCacheMb: number;
+  decisionCachePackedMb: number;
   /** connections of the read-only pool of the query endpoints */
   dbReadPoolSize: number;
   /** statement_timeout of the query endpoints' connections, ms */
@@ -153,6 +154,9 @@ function bool(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
 /** See README: about 2.5 KB for a contract of ten events, so ~13,000 such contracts. */
 export const DEFAULT_DECISION_CACHE_MB = 32;
 
+/** See README: the states the first tier pushes out, packed (~0.9 KB for ten events). */
+export const DEFAULT_DECISION_CACHE_PACKED_MB = 64;
+
 /** Reads and validates the environment. Throws ConfigError naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -184,6 +188,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: path.resolve(env.DATA_DIR || '.data'),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
     decisionCacheMb: int(env, 'DECISION_CACHE_MB', DEFAULT_DECISION_CACHE_MB, 0, 16_384),
+    decisionCachePackedMb: int(
+      env,
+      'DECISION_CACHE_PACKED_MB',
+      DEFAULT_DECISION_CACHE_PACKED_MB,
+      0,
+      16_384,
+    ),
     dbReadPoolSize: int(env, 'DB_READ_POOL_SIZE', 10, 1, 200),
     queryTimeoutMs: int(env, 'QUERY_TIMEOUT_MS', 30_000, 100, 3_600_000),
     dbIdleInTransactionTimeoutMs: idleInTransactionTimeout(env),

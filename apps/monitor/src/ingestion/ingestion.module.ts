@@ -17,7 +17,8 @@ import { KeepRejectedRequestHandler } from './keep-rejected-request/keep-rejecte
     {
       provide: DecisionStateCache,
       inject: [APP_CONFIG],
-      useFactory: (c: AppConfig) => new DecisionStateCache(c.decisionCacheMb),
+      useFactory: (c: AppConfig) =>
+        new DecisionStateCache(c.decisionCacheMb, c.decisionCachePackedMb),
     },
   ],
 })
