@@ -43,6 +43,7 @@ import {
 import { cpuText } from './lib/cpu';
 import { checkpoint, migrate, sql, startCluster } from './lib/pg';
 import { measureLatency, queryTargets, sampleIds, type LatencyResult } from './lib/queries';
+import { decisionStatesNote } from './lib/handler';
 import { projectorCatchUp, projectorCatchUpWithSubscriptions, rawRead } from './lib/read';
 import {
   fmt,
@@ -251,6 +252,7 @@ async function main(): Promise<void> {
     let extra = t.rejected ? `, ${t.rejected} rejected ${JSON.stringify(t.codes)}` : '';
     if (t.failedRequests)
       extra += `; failed requests (retried): ${JSON.stringify(t.failedRequests)}`;
+    if (t.decisionStates) extra += `; ${decisionStatesNote(t.decisionStates)}`;
     log(
       `${name}: ${fmt(t.events)} events in ${fmt(t.seconds, 1)} s = ${fmt(t.eventsPerSec)} events/s${extra}${cpuText(t.cpu)}`,
     );

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 /**
  * CPU time of the processes a measure runs on, from /proc (Linux only; elsewhere every reading
@@ -71,10 +72,33 @@ export function postgresCpuMs(): number | null {
   return found === 0 ? null : ticks * ms;
 }
 
+let gcMs = 0;
+let gcObserver: PerformanceObserver | null = null;
+
+/**
+ * Milliseconds this process has spent in garbage-collection pauses since the first call
+ * (perf_hooks' `gc` entries, the ones not yet delivered taken as well).
+ */
+function gcPauseMs(): number {
+  if (!gcObserver) {
+    gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcMs += e.duration;
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
+  }
+  for (const e of gcObserver.takeRecords()) gcMs += e.duration;
+  return gcMs;
+}
+
 /** CPU microseconds per event of each side of a measure. */
 export interface CpuPerEvent {
   /** the Node process that handles the events (the bench itself for the command path) */
   nodeUs: number;
+  /**
+   * in-process measures: of the Node time, the garbage collector's pauses (wall time, the
+   * bench's own heap included: at large, the generator's plans of the contracts in progress)
+   */
+  gcUs?: number;
   /** the load generator's Node process (the bench, for HTTP) */
   clientUs?: number;
   postgresUs: number;
@@ -85,14 +109,22 @@ export class CpuMeter {
   private node = 0;
   private client = 0;
   private pg = 0;
-  private open: { node: number | null; client: number | null; pg: number | null } | null = null;
+  private gc = 0;
+  private open: {
+    node: number | null;
+    client: number | null;
+    pg: number | null;
+    gc: number;
+  } | null = null;
   private failed = false;
 
   /** `servicePid`: the Node process under test; none = this process (in-process measure). */
   constructor(
     private readonly servicePid?: number,
     private readonly countClient = false,
-  ) {}
+  ) {
+    if (servicePid === undefined) gcPauseMs();
+  }
 
   private read() {
     const self = process.cpuUsage();
@@ -101,6 +133,7 @@ export class CpuMeter {
       node: this.servicePid === undefined ? selfMs : processCpuMs(this.servicePid),
       client: this.countClient ? selfMs : null,
       pg: postgresCpuMs(),
+      gc: this.servicePid === undefined ? gcPauseMs() : 0,
     };
   }
 
@@ -116,6 +149,7 @@ export class CpuMeter {
     else {
       this.node += end.node - this.open.node;
       this.pg += end.pg - this.open.pg;
+      this.gc += end.gc - this.open.gc;
       if (end.client !== null && this.open.client !== null)
         this.client += end.client - this.open.client;
     }
@@ -127,6 +161,7 @@ export class CpuMeter {
     const us = (ms: number) => Math.round((ms * 10_000) / events) / 10;
     return {
       nodeUs: us(this.node),
+      ...(this.servicePid === undefined ? { gcUs: us(this.gc) } : {}),
       ...(this.countClient ? { clientUs: us(this.client) } : {}),
       postgresUs: us(this.pg),
     };
@@ -136,7 +171,9 @@ export class CpuMeter {
 /** `; CPU an event: Node 19.6 µs, PostgreSQL 17.1 µs` for a log line, or ''. */
 export function cpuText(cpu: CpuPerEvent | undefined): string {
   if (!cpu) return '';
-  const parts = [`Node ${cpu.nodeUs} µs`];
+  const parts = [
+    `Node ${cpu.nodeUs} µs${cpu.gcUs !== undefined ? ` (garbage collection ${cpu.gcUs} µs)` : ''}`,
+  ];
   if (cpu.clientUs !== undefined) parts.push(`load generator ${cpu.clientUs} µs`);
   parts.push(`PostgreSQL ${cpu.postgresUs} µs`);
   return `; CPU an event: ${parts.join(', ')}`;

@@ -1,8 +1,7 @@
 import { PgEventStore, type EventSource } from '@app/event-store';
-import { SystemClock } from '@app/platform';
 import { RecordEventsCommand } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
-import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
 import { generateEvents, type Envelope } from '../generator';
+import { benchHandler } from './handler';
 import { asReceived, copyEvents, eventCopyParts } from './ingest';
 import { checkpoint, migrate, pool, sql, type BenchCluster } from './pg';
 import { fmt, table, timestamp, writeResults } from './report';
@@ -38,7 +37,7 @@ export async function runGrowth(
   const versions = new Map<string, number>();
   const p = pool(url, 10);
   const store = new PgEventStore(p);
-  const handler = new RecordEventsHandler(store, new SystemClock());
+  const { handler } = benchHandler(store);
   const source: EventSource = { kind: 'import' };
   let stored = 0;
 

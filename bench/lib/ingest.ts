@@ -5,13 +5,13 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { PgEventStore, eventCopyLine, type EventSource } from '@app/event-store';
-import { SystemClock } from '@app/platform';
 import { RecordEventsCommand } from '../../apps/monitor/src/ingestion/record-events/record-events.command';
-import { RecordEventsHandler } from '../../apps/monitor/src/ingestion/record-events/record-events.handler';
 import { generateEvents, inChunks, type Envelope, type GeneratorInput } from '../generator';
 import { NaiveEvent } from '../naive-event.entity';
 import { CpuMeter, type CpuPerEvent } from './cpu';
 import { pool, sql } from './pg';
+import type { DecisionStateCache } from '../../apps/monitor/src/ingestion/record-events/decision-state-cache';
+import { benchHandler } from './handler';
 
 /** A throughput measurement: only the timed sections count (generation is excluded). */
 export interface Throughput {
@@ -30,6 +30,8 @@ export interface Throughput {
   progress?: Array<[number, number]>;
   /** CPU time per event over the timed sections, each side (cpu.ts) */
   cpu?: CpuPerEvent;
+  /** command path and growth: where the batches' decision states came from (handler.ts) */
+  decisionStates?: DecisionStateCache['taken'];
 }
 
 /** Events are generated in chunks of this size outside the timed sections. */
@@ -166,7 +168,7 @@ export async function commandPath(
   let cut = false;
   const p = pool(url, opts.poolSize ?? 10);
   const store = new PgEventStore(p);
-  const handler = new RecordEventsHandler(store, new SystemClock());
+  const { handler, cache } = benchHandler(store);
   const source: EventSource = { kind: 'import' };
   const t: Partial<Throughput> = {};
   const cpu = new CpuMeter();
@@ -197,7 +199,11 @@ export async function commandPath(
   } finally {
     await p.end();
   }
-  return result(events, ms, { ...t, cpu: cpu.perEvent(events) });
+  return result(events, ms, {
+    ...t,
+    cpu: cpu.perEvent(events),
+    decisionStates: { ...cache.taken },
+  });
 }
 
 /**
