@@ -72,22 +72,25 @@ export function postgresCpuMs(): number | null {
   return found === 0 ? null : ticks * ms;
 }
 
-let gcMs = 0;
+const gcPauses: Array<{ start: number; duration: number }> = [];
 let gcObserver: PerformanceObserver | null = null;
 
-/**
- * Milliseconds this process has spent in garbage-collection pauses since the first call
- * (perf_hooks' `gc` entries, the ones not yet delivered taken as well).
- */
-function gcPauseMs(): number {
-  if (!gcObserver) {
-    gcObserver = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) gcMs += e.duration;
-    });
-    gcObserver.observe({ entryTypes: ['gc'] });
-  }
-  for (const e of gcObserver.takeRecords()) gcMs += e.duration;
-  return gcMs;
+/** Starts recording this process's garbage-collection pauses (perf_hooks' `gc` entries). */
+function observeGc(): void {
+  if (gcObserver) return;
+  gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauses.push({ start: e.startTime, duration: e.duration });
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+}
+
+/** Milliseconds of the pauses that began in [from, to) (performance.now() times). */
+function gcPauseMs(from: number, to: number): number {
+  for (const e of gcObserver?.takeRecords() ?? [])
+    gcPauses.push({ start: e.startTime, duration: e.duration });
+  let ms = 0;
+  for (const p of gcPauses) if (p.start >= from && p.start < to) ms += p.duration;
+  return ms;
 }
 
 /** CPU microseconds per event of each side of a measure. */
@@ -114,7 +117,7 @@ export class CpuMeter {
     node: number | null;
     client: number | null;
     pg: number | null;
-    gc: number;
+    at: number;
   } | null = null;
   private failed = false;
 
@@ -123,7 +126,7 @@ export class CpuMeter {
     private readonly servicePid?: number,
     private readonly countClient = false,
   ) {
-    if (servicePid === undefined) gcPauseMs();
+    if (servicePid === undefined) observeGc();
   }
 
   private read() {
@@ -133,7 +136,7 @@ export class CpuMeter {
       node: this.servicePid === undefined ? selfMs : processCpuMs(this.servicePid),
       client: this.countClient ? selfMs : null,
       pg: postgresCpuMs(),
-      gc: this.servicePid === undefined ? gcPauseMs() : 0,
+      at: performance.now(),
     };
   }
 
@@ -149,7 +152,7 @@ export class CpuMeter {
     else {
       this.node += end.node - this.open.node;
       this.pg += end.pg - this.open.pg;
-      this.gc += end.gc - this.open.gc;
+      if (this.servicePid === undefined) this.gc += gcPauseMs(this.open.at, end.at);
       if (end.client !== null && this.open.client !== null)
         this.client += end.client - this.open.client;
     }

@@ -11,6 +11,7 @@ import { NaiveEvent } from '../naive-event.entity';
 import { CpuMeter, type CpuPerEvent } from './cpu';
 import { pool, sql } from './pg';
 import type { DecisionStateCache } from '../../apps/monitor/src/ingestion/record-events/decision-state-cache';
+import { feedChunks } from './feed';
 import { benchHandler } from './handler';
 
 /** A throughput measurement: only the timed sections count (generation is excluded). */
@@ -133,7 +134,7 @@ export async function rawCopy(url: string, gen: GeneratorInput): Promise<Through
   const progress: Array<[number, number]> = [];
   const cpu = new CpuMeter();
   try {
-    for (const chunk of inChunks(generateEvents(gen), CHUNK)) {
+    for await (const chunk of feedChunks(gen, CHUNK)) {
       const parts = eventCopyParts(chunk, versions);
       cpu.start();
       const t0 = now();
@@ -175,7 +176,7 @@ export async function commandPath(
   let events = 0;
   let ms = 0;
   try {
-    for (const chunk of inChunks(generateEvents(gen), CHUNK)) {
+    for await (const chunk of feedChunks(gen, CHUNK)) {
       const items = asReceived(chunk, source);
       cpu.start();
       const t0 = now();
@@ -225,7 +226,7 @@ export async function httpPath(
   let events = 0;
   let ms = 0;
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-  for (const chunk of inChunks(generateEvents(gen), CHUNK)) {
+  for await (const chunk of feedChunks(gen, CHUNK)) {
     const bodies: Array<{ body: string; n: number }> = [];
     for (let i = 0; i < chunk.length; i += batchSize) {
       const batch = chunk.slice(i, i + batchSize);
@@ -250,9 +251,10 @@ export async function httpPath(
             status = r.status;
           } catch (err) {
             // The connection failed under the request: at large, generating the next chunk
-            // blocks this process for longer than the server's keep-alive timeout (5 s), so
-            // the pool's sockets are closed by the server while this side cannot yet see it,
-            // and the next request goes out on one of them ("other side closed").
+            // in this thread (before session 13's worker, feed.ts) blocked it for longer than
+            // the server's keep-alive timeout (5 s), so the pool's sockets were closed by the
+            // server while this side could not yet see it, and the next request went out on
+            // one of them ("other side closed"). Encoding a chunk's bodies still blocks it.
             const cause = (err as { cause?: { code?: string } }).cause;
             text = `network ${cause?.code ?? (err as Error).message}`;
             status = 0;
