@@ -154,8 +154,12 @@ function bool(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
 /** See README: about 2.5 KB for a contract of ten events, so ~13,000 such contracts. */
 export const DEFAULT_DECISION_CACHE_MB = 32;
 
-/** See README: the states the first tier pushes out, packed (~0.9 KB for ten events). */
-export const DEFAULT_DECISION_CACHE_PACKED_MB = 64;
+/**
+ * See README: the states the first tier pushes out, packed (~0.6 KB for ten events, so
+ * ~50,000 such contracts). 32, not 64: at large the service's peak RSS was 390 MB without the
+ * tier, 492 MB with 32 MB and 568 MB with 64 MB (docs/benchmarks.md, session 13).
+ */
+export const DEFAULT_DECISION_CACHE_PACKED_MB = 32;
 
 /** Reads and validates the environment. Throws ConfigError naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
