@@ -31,7 +31,7 @@ export interface Throughput {
   progress?: Array<[number, number]>;
   /** CPU time per event over the timed sections, each side (cpu.ts) */
   cpu?: CpuPerEvent;
-  /** command path and growth: where the batches' decision states came from (handler.ts) */
+  /** the command path: where its batches' decision states came from (handler.ts) */
   decisionStates?: DecisionStateCache['taken'];
 }
 

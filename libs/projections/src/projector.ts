@@ -44,9 +44,9 @@ export const CATCH_UP_LAG = 100_000;
  * A catch-up pass refreshes the read models' statistics (analyzeReadModels) once it has
  * projected this many events, then each time it has doubled them (a quick sample of 3,000
  * rows a table), and at its end (the full sample of 30,000): about log2(events / 100,000) + 1
- * ANALYZEs, less one where a doubling falls within the last fifth of the pass. Without them, a pass into tables never analyzed (a first start, a reset, with
- * autovacuum off or not yet come by) decided each chunk's notifications with a scan of the
- * whole obligations table: at 1 M contracts the pass with subscriptions ran over three times
+ * ANALYZEs, less one where a doubling falls within the last fifth of the pass. Without them,
+ * a pass into tables never analyzed (a first start, a reset, with autovacuum off or not yet
+ * come by) decided each chunk's notifications with a scan of the whole obligations table: at 1 M contracts the pass with subscriptions ran over three times
  * as long, each chunk slower than the one before (session 11, docs/benchmarks.md).
  */
 export const ANALYZE_FIRST_AT = 100_000;

@@ -13,11 +13,11 @@ function sizeOf(s: DecisionState): number {
 
 /**
  * A decision state packed into a few strings instead of maps of objects and a string per
- * value (about a quarter of the bytes: 612–661 for ten events). Per event, in the map's order: its id in
- * `ids`, its identity in `identities` (SAME_AS_TYPE for a singleton's, '' for none; joined by
- * U+0000, which no stored text holds: validation refuses it), and one character of `meta`:
- * the type's index × 4 + 2 if retracted + 1 if it holds its identity (the `identities` map:
- * its values are always events claiming the key).
+ * value (about a quarter of the bytes: 612–661 for ten events). Per event, in the map's
+ * order: its id in `ids`, its identity in `identities` (SAME_AS_TYPE for a singleton's, ''
+ * for none; joined by U+0000, which no stored text holds: validation refuses it), and one
+ * character of `meta`: the type's index × 4 + 2 if retracted + 1 if it holds its identity
+ * (the `identities` map: its values are always events claiming the key).
  */
 export interface PackedDecisionState {
   version: number;
@@ -217,7 +217,8 @@ export class DecisionStateCache {
 
   /** Contracts remembered, in both tiers. */
   get size(): number {
-    return (this.live?.size ?? 0) + (this.packed?.size ?? 0);
+    const { live, packed } = this.sizes;
+    return live + packed;
   }
 
   /** Contracts remembered as they are, and packed. */
